@@ -1,0 +1,1 @@
+"""Built-in alvh plugins, installed as the package `rules_engine_plugins`."""

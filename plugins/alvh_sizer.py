@@ -1,0 +1,329 @@
+"""Built-in sizer `alvh`: the Adaptive Layered VIX Hedge, first cut.
+
+Layer 1 (ACTIVE): long VIX calls whose payoff in the primary spike (VIX +6 by default) offsets a
+hedge ratio of the book's projected loss, net of existing hedges; the ratio moves from 0.40 to
+0.60 as signal stress (the mean strength of the evaluated signals) rises. Layer 2 is planned with
+a longer expiry and stays STANDBY until signal stress confirms deterioration. New spending
+respects a carry budget: hedge premium as a share of the condors' credit (VixShield pages use
+18-28%). Payoffs are valued at a haircut to the stressed model value, because VIX spreads widen in
+a spike (2018-02-05: SPX option spreads +92%).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from rules_engine import Context, HedgeLayer, Reading, Setting, Sizer, hookimpl
+from rules_engine.risk.market import Scenario
+from rules_engine.risk.report import RiskResult
+
+VIX_OPTION_MULTIPLIER = 100.0
+
+SETTINGS = (
+    Setting(
+        "alvh.primary_spike",
+        6.0,
+        "float",
+        "VIX spike (index points) the layers are sized for.",
+        minimum=1.0,
+        maximum=50.0,
+    ),
+    Setting(
+        "alvh.hedge_ratio_min",
+        0.40,
+        "float",
+        "Share of the projected loss layer 1 offsets when no signal warns.",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    Setting(
+        "alvh.hedge_ratio_max",
+        0.60,
+        "float",
+        "Share of the projected loss layer 1 offsets at full signal stress.",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    Setting(
+        "alvh.strike_otm",
+        0.35,
+        "float",
+        "VIX call strike above the future of the same expiry (0.35 = 35%; method: 30-40%).",
+        minimum=0.0,
+        maximum=3.0,
+    ),
+    Setting(
+        "alvh.strike_increment",
+        1.0,
+        "float",
+        "VIX option strike spacing the strike is rounded to (index points).",
+        minimum=0.01,
+        maximum=10.0,
+    ),
+    Setting(
+        "alvh.target_dte",
+        45,
+        "int",
+        "Layer 1 expiry: the VIX expiry nearest this many calendar days.",
+        minimum=1,
+        maximum=400,
+    ),
+    Setting(
+        "alvh.layer2_target_dte",
+        110,
+        "int",
+        "Layer 2 expiry: nearest this many days (a 30/110/220 DTE ladder is common).",
+        minimum=1,
+        maximum=400,
+    ),
+    Setting(
+        "alvh.layer2_ratio",
+        0.25,
+        "float",
+        "Extra share of the projected loss layer 2 offsets once active.",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    Setting(
+        "alvh.layer2_confirmations",
+        2,
+        "int",
+        "Layer 2 turns ACTIVE only when at least this many signals are triggered.",
+        minimum=1,
+        maximum=100,
+    ),
+    Setting(
+        "alvh.layer2_trigger_stress",
+        0.5,
+        "float",
+        "Signal stress (0-1) needed, with the confirmations, for layer 2 to turn ACTIVE.",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    Setting(
+        "alvh.carry_budget",
+        0.25,
+        "float",
+        "Most hedge premium to pay, as a share of the condors' credit (VixShield: 18-28%).",
+        minimum=0.0,
+        maximum=5.0,
+    ),
+    Setting(
+        "alvh.exit_haircut",
+        0.10,
+        "float",
+        "Share of a hedge's stressed value lost to wide spreads when selling in a spike.",
+        minimum=0.0,
+        maximum=0.9,
+    ),
+    Setting(
+        "alvh.take_profit_multiple",
+        2.0,
+        "float",
+        "Exit rule: sell half of a layer when it is worth this multiple of its cost.",
+        minimum=1.0,
+        maximum=100.0,
+    ),
+    Setting(
+        "alvh.roll_dte",
+        21,
+        "int",
+        "Exit rule: close or roll a layer at this many days to expiry.",
+        minimum=0,
+        maximum=365,
+    ),
+)
+
+
+def signal_stress(readings: Mapping[str, Reading]) -> float:
+    """Mean strength of the evaluated signals (0 when none could be evaluated)."""
+    if not readings:
+        return 0.0
+    return sum(r.strength for r in readings.values()) / len(readings)
+
+
+def nearest_expiry(expiries: list[dt.date], as_of: dt.date, target_days: int) -> dt.date:
+    """The listed expiry closest to the target; ties go to the later one."""
+    live = [e for e in expiries if (e - as_of).days > 0]
+    if not live:
+        raise ValueError("the VIX Futures sheet has no expiry after the as-of date")
+    return min(live, key=lambda e: (abs((e - as_of).days - target_days), -e.toordinal()))
+
+
+def round_strike(value: float, increment: float) -> float:
+    return round(round(value / increment) * increment, 10)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Entry price and vol for one VIX call, and where they came from."""
+
+    price: float
+    vol: float
+    source: str
+
+
+def quote(ctx: Context, risk: RiskResult, expiry: dt.date, strike: float) -> Quote:
+    """Ask and IV from the VIX Options sheet when it lists the call, else the Black-76 model."""
+    vol = risk.vix_option_vol
+    chain = ctx.vix_options
+    if chain is not None and len(chain):
+        match = chain[(chain["expiry"] == expiry) & ((chain["strike"] - strike).abs() < 1e-9)]
+        if len(match):
+            row = match.iloc[0]
+            if "iv" in row and pd.notna(row["iv"]) and row["iv"] > 0:
+                vol = float(row["iv"])
+            if "call_ask" in row and pd.notna(row["call_ask"]) and row["call_ask"] > 0:
+                return Quote(float(row["call_ask"]), vol, "ask from VIX Options")
+    model = risk.vix_call(expiry, strike, vol)["price"]
+    return Quote(model, vol, f"Black-76 model at {vol:.0%} vol")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The shared inputs of both layers."""
+
+    ctx: Context
+    risk: RiskResult
+    settings: Mapping[str, Any]
+    primary: Scenario
+    scenarios: tuple[Scenario, ...]
+    loss: float
+    existing: float
+
+
+def _contracts_for(need: float, per_contract: float) -> int:
+    if need <= 0 or per_contract <= 0:
+        return 0
+    return math.ceil(need / per_contract - 1e-9)
+
+
+def build_layer(
+    plan: Plan, number: int, target_dte: int, need: float, budget: float | None
+) -> tuple[HedgeLayer, str]:
+    """A VIX call layer covering `need` dollars of primary-spike loss; `budget` caps its cost."""
+    risk, s = plan.risk, plan.settings
+    expiry = nearest_expiry(list(risk.state.curve.expiries), risk.state.as_of, target_dte)
+    forward = risk.future_price(expiry)
+    strike = round_strike(
+        forward * (1 + float(s["alvh.strike_otm"])), float(s["alvh.strike_increment"])
+    )
+    q = quote(plan.ctx, risk, expiry, strike)
+    haircut = float(s["alvh.exit_haircut"])
+    per_contract = {
+        sc.label: ((1 - haircut) * risk.vix_call(expiry, strike, q.vol, sc)["price"] - q.price)
+        * VIX_OPTION_MULTIPLIER
+        for sc in plan.scenarios
+    }
+    primary_pay = per_contract[plan.primary.label]
+    contracts = _contracts_for(need, primary_pay)
+    note = ""
+    cost_each = q.price * VIX_OPTION_MULTIPLIER
+    if budget is not None and contracts * cost_each > budget + 1e-9:
+        allowed = max(math.floor(max(budget, 0.0) / cost_each + 1e-9), 0)
+        note = (
+            f"; capped by the carry budget: {contracts} contracts would cost "
+            f"${contracts * cost_each:,.0f}, budget left ${max(budget, 0.0):,.0f}"
+        )
+        contracts = allowed
+    if primary_pay <= 0 and need > 0:
+        note += "; this call does not gain in the primary spike after the exit haircut"
+    theta = risk.vix_call(expiry, strike, q.vol)["theta"]
+    roll_dte = int(s["alvh.roll_dte"])
+    covered = contracts * primary_pay / plan.loss if plan.loss > 0 else 0.0
+    why = (
+        f"strike {s['alvh.strike_otm']:.0%} above the {expiry:%Y-%m-%d} VIX future "
+        f"{forward:.2f}; price {q.source}; pays ${primary_pay:,.0f} per contract in "
+        f"{plan.primary.label} after a {haircut:.0%} exit haircut{note}"
+    )
+    layer = HedgeLayer(
+        layer=number,
+        status="ACTIVE",
+        trigger="",
+        why=why,
+        instrument=f"VIX {expiry:%b %Y} {strike:g} call",
+        underlying="VIX",
+        expiry=expiry,
+        strike=strike,
+        contracts=contracts,
+        price=q.price,
+        multiplier=VIX_OPTION_MULTIPLIER,
+        cost=contracts * cost_each,
+        payoff_by_scenario={k: contracts * v for k, v in per_contract.items()},
+        share_of_loss_covered=covered,
+        carry_per_day=contracts * VIX_OPTION_MULTIPLIER * theta / 365.0,
+        exit_rule=(
+            f"Sell half when worth {s['alvh.take_profit_multiple']:g}x cost or VIX closes at or "
+            f"above {risk.state.vix + plan.primary.vix_points:.1f}; close or roll at "
+            f"{roll_dte} days to expiry ({expiry - dt.timedelta(days=roll_dte):%Y-%m-%d})"
+        ),
+    )
+    return layer, why
+
+
+def size(ctx: Context, readings: Mapping[str, Reading]) -> list[HedgeLayer]:
+    risk = ctx.risk
+    if not isinstance(risk, RiskResult):
+        raise TypeError("the alvh sizer needs the engine's RiskResult in ctx.risk")
+    s = ctx.settings
+    low, high = float(s["alvh.hedge_ratio_min"]), float(s["alvh.hedge_ratio_max"])
+    if low > high:
+        raise ValueError(f"alvh.hedge_ratio_min {low:g} is above alvh.hedge_ratio_max {high:g}")
+    primary = Scenario(float(s["alvh.primary_spike"]))
+    scenarios = tuple(sorted({*risk.scenarios, primary}, key=lambda sc: sc.vix_points))
+    pnl = risk.pnl(primary)
+    loss = max(0.0, -pnl.book)
+    stress = signal_stress(readings)
+    ratio = low + (high - low) * stress
+    plan = Plan(ctx, risk, s, primary, scenarios, loss, pnl.hedges)
+    budget = float(s["alvh.carry_budget"]) * risk.condor_credit - risk.hedge_premium_paid
+    need1 = max(0.0, ratio * loss - pnl.hedges)
+    first, why1 = build_layer(plan, 1, int(s["alvh.target_dte"]), need1, budget)
+    head = (
+        f"Offsets {ratio:.0%} of the projected loss ${loss:,.0f} in {primary.label} "
+        f"(SPX {pnl.spx:,.0f}), net of existing hedges' gain ${pnl.hedges:,.0f}"
+    )
+    first = replace(
+        first,
+        trigger=f"Active now: base layer; signal stress {stress:.2f} sets hedge ratio {ratio:.0%}",
+        why=f"{head}; {why1}",
+    )
+    threshold = float(s["alvh.layer2_trigger_stress"])
+    needed = int(s["alvh.layer2_confirmations"])
+    warning = sorted(name for name, r in readings.items() if r.triggered)
+    confirmed = stress >= threshold and len(warning) >= needed
+    need2_ratio = float(s["alvh.layer2_ratio"])
+    need2 = need2_ratio * loss
+    budget2 = budget - first.cost if confirmed else None
+    second, why2 = build_layer(plan, 2, int(s["alvh.layer2_target_dte"]), need2, budget2)
+    now = f"now {len(warning)}: {', '.join(warning)}" if warning else "now none"
+    condition = (
+        f"at least {needed} signals trigger ({now}) and signal stress is at least "
+        f"{threshold:.2f} (now {stress:.2f})"
+    )
+    trigger = f"Activated: {condition}" if confirmed else f"Activate when {condition}"
+    second = replace(
+        second,
+        status="ACTIVE" if confirmed else "STANDBY",
+        trigger=trigger,
+        why=f"Adds {need2_ratio:.0%} of the projected loss once signals confirm; {why2}",
+    )
+    return [first, second]
+
+
+@hookimpl
+def alvh_register_sizers(register: Callable[[Sizer], None]) -> None:
+    register(
+        Sizer(
+            name="alvh",
+            size=size,
+            description="Adaptive Layered VIX Hedge: base VIX call layer + standby layer",
+            settings=SETTINGS,
+        )
+    )

@@ -1,0 +1,157 @@
+"""The workbook contract: which sheets exist, their columns, and how headers are matched.
+
+Shared by every adapter (file and live Excel) so that they read and write the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+POSITIONS = "Positions"
+MARKET = "Market"
+VIX_FUTURES = "VIX Futures"
+VIX_OPTIONS = "VIX Options"
+HISTORY = "History"
+CALENDAR = "Calendar"
+SETTINGS = "Settings"
+
+HEDGE = "Hedge"
+SIGNALS = "Signals"
+RISK = "Risk"
+RUN = "Run"
+
+#: Input sheets: the user's; read, never written.
+INPUT_SHEETS = (POSITIONS, MARKET, VIX_FUTURES, VIX_OPTIONS, HISTORY, CALENDAR, SETTINGS)
+#: Sheets a recompute cannot do without.
+REQUIRED_SHEETS = (POSITIONS, MARKET, VIX_FUTURES, HISTORY)
+#: Output sheets: the engine's; rewritten whole on every recompute.
+OWNED_SHEETS = (HEDGE, SIGNALS, RISK, RUN)
+
+#: Cell A1 of every owned sheet starts with this text. A same-named sheet without it is the
+#: user's, and the engine refuses to overwrite it.
+OWNED_MARKER = "alvh output"
+
+#: Excel built-in number format ids for the format kinds in `SheetCells.formats`.
+NUMBER_FORMAT_IDS = {"date": 14, "percent": 10, "money": 4, "integer": 3}
+
+Kind = Literal["text", "number", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet: its normalized field name, its header, its type."""
+
+    field: str
+    header: str
+    kind: Kind
+    required: bool
+
+
+SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
+    POSITIONS: (
+        Column("group", "Group", "text", True),
+        Column("underlying", "Underlying", "text", True),
+        Column("type", "Type", "text", True),
+        Column("expiry", "Expiry", "date", True),
+        Column("strike", "Strike", "number", True),
+        Column("qty", "Qty", "number", True),
+        Column("multiplier", "Multiplier", "number", False),
+        Column("entry_price", "Entry Price", "number", False),
+        Column("iv", "IV", "number", False),
+        Column("mark", "Mark", "number", False),
+    ),
+    MARKET: (
+        Column("field", "Field", "text", True),
+        Column("value", "Value", "text", True),
+    ),
+    VIX_FUTURES: (
+        Column("expiry", "Expiry", "date", True),
+        Column("price", "Price", "number", True),
+    ),
+    VIX_OPTIONS: (
+        Column("expiry", "Expiry", "date", True),
+        Column("strike", "Strike", "number", True),
+        Column("call_bid", "Call Bid", "number", False),
+        Column("call_ask", "Call Ask", "number", False),
+        Column("iv", "IV", "number", False),
+        Column("open_interest", "Open Interest", "number", False),
+    ),
+    HISTORY: (
+        Column("date", "Date", "date", True),
+        Column("spx_close", "SPX Close", "number", True),
+        Column("spx_high", "SPX High", "number", False),
+        Column("spx_low", "SPX Low", "number", False),
+        Column("vix_close", "VIX Close", "number", False),
+    ),
+    CALENDAR: (
+        Column("date", "Date", "date", True),
+        Column("event", "Event", "text", True),
+        Column("note", "Note", "text", False),
+    ),
+    SETTINGS: (
+        Column("setting", "Setting", "text", True),
+        Column("value", "Value", "text", True),
+        Column("description", "Description", "text", False),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MarketField:
+    """A known Field of the Market sheet."""
+
+    field: str
+    label: str
+    kind: Kind
+    required: bool
+    description: str
+
+
+MARKET_FIELDS: tuple[MarketField, ...] = (
+    MarketField("as_of", "As Of", "date", True, "valuation date; history after it is ignored"),
+    MarketField("spx", "SPX", "number", True, "S&P 500 index level"),
+    MarketField("vix", "VIX", "number", True, "Cboe VIX spot, index points"),
+    MarketField("vix3m", "VIX3M", "number", False, "Cboe 3-month VIX, index points"),
+    MarketField("vvix", "VVIX", "number", False, "Cboe VVIX (vol of VIX), index points"),
+    MarketField(
+        "rate", "Rate", "number", True, "risk-free rate, annual, continuous (0.045 = 4.5%)"
+    ),
+    MarketField("dividend_yield", "Dividend Yield", "number", False, "SPX dividend yield (0.015)"),
+)
+
+#: Contract multipliers when the Multiplier cell is blank: (underlying, type) -> multiplier.
+DEFAULT_MULTIPLIERS: dict[tuple[str, str], float] = {
+    ("SPX", "CALL"): 100.0,
+    ("SPX", "PUT"): 100.0,
+    ("VIX", "CALL"): 100.0,
+    ("VIX", "PUT"): 100.0,
+    ("VIX", "FUTURE"): 1000.0,
+}
+#: Everything else (ETP shares such as VXX, UVXY) defaults to 1.
+DEFAULT_MULTIPLIER = 1.0
+
+POSITION_TYPES = ("CALL", "PUT", "FUTURE", "SHARE")
+
+
+def header_key(text: object) -> str:
+    """How headers are matched: case, spaces and underscores do not matter."""
+    return re.sub(r"[\s_]+", "", str(text)).lower()
+
+
+def field_name(text: object) -> str:
+    """The normalized field name for a header the contract does not define (e.g. `Advances`)."""
+    return re.sub(r"[^0-9a-z]+", "_", str(text).strip().lower()).strip("_")
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
+    if index < 0:
+        raise ValueError(f"negative column index {index}")
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -1,0 +1,360 @@
+"""The engine: Inputs and loaded plugins in, Outputs out. Pure: imports no workbook library.
+
+Order of work: validate settings, build the market, price and stress the book, run every signal,
+run the sizer the Settings name, and tabulate. Input errors stop the run before any figure is
+produced, so a trader never sees a recommendation computed from a broken sheet; plugin failures do
+not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rules_engine import __version__
+from rules_engine.contract import POSITIONS, SETTINGS, VIX_FUTURES
+from rules_engine.host import PluginHost
+from rules_engine.models import CellValue, Context, Inputs, Issue, Outputs, Reading
+from rules_engine.risk.market import MarketState, Scenario, VixCurve
+from rules_engine.risk.report import HEDGE_KINDS, RiskResult, compute_risk
+from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
+from rules_engine.settings import resolve_settings
+
+HEDGE_COLUMNS = (
+    "Layer",
+    "Status",
+    "Instrument",
+    "Expiry",
+    "Strike",
+    "Contracts",
+    "Price (VIX pts)",
+    "Multiplier",
+    "Cost ($)",
+)
+HEDGE_TAIL = ("Carry/Day ($)", "Trigger", "Why", "Exit Rule")
+SIGNAL_COLUMNS = (
+    "Signal",
+    "Plugin",
+    "Status",
+    "Value",
+    "Triggered",
+    "Strength (0-1)",
+    "Explanation",
+)
+
+
+def _market_state(inputs: Inputs) -> tuple[MarketState | None, list[Issue]]:
+    market = inputs.market
+    as_of = market["as_of"]
+    futures = inputs.vix_futures
+    live = futures[[e > as_of for e in futures["expiry"]]] if len(futures) else futures
+    if not len(live):
+        issue = Issue(
+            "error",
+            f"no VIX future expires after the as-of date {as_of:%Y-%m-%d}; the hedge needs a curve",
+            VIX_FUTURES,
+            None,
+            "Expiry",
+            "engine",
+        )
+        return None, [issue]
+    curve = VixCurve(tuple(live["expiry"]), tuple(float(p) for p in live["price"]))
+    state = MarketState(
+        as_of=as_of,
+        spx=float(market["spx"]),
+        vix=float(market["vix"]),
+        rate=float(market["rate"]),
+        dividend_yield=float(market.get("dividend_yield", 0.0) or 0.0),
+        curve=curve,
+    )
+    return state, []
+
+
+def _signals_frame(outcomes: list[SignalOutcome]) -> pd.DataFrame:
+    rows = []
+    for o in outcomes:
+        r = o.reading
+        rows.append(
+            (
+                o.signal,
+                o.plugin,
+                o.status,
+                None if r is None else r.value,
+                None if r is None else r.triggered,
+                None if r is None else r.strength,
+                o.reason if r is None else r.explanation,
+            )
+        )
+    return pd.DataFrame(rows, columns=list(SIGNAL_COLUMNS))
+
+
+def _hedge_frame(outcome: SizerOutcome | None, primary_label: str | None) -> pd.DataFrame:
+    layers = [] if outcome is None else list(outcome.layers)
+    labels: list[str] = []
+    for layer in layers:
+        labels.extend(k for k in layer.payoff_by_scenario if k not in labels)
+    pay_cols = [f"Payoff {k} ($)" for k in labels]
+    share_col = f"Share of Loss Covered ({primary_label or 'primary'})"
+    columns = [*HEDGE_COLUMNS, *pay_cols, share_col, *HEDGE_TAIL]
+    rows = [
+        (
+            layer.layer,
+            layer.status,
+            layer.instrument,
+            layer.expiry,
+            layer.strike,
+            layer.contracts,
+            layer.price,
+            layer.multiplier,
+            layer.cost,
+            *[layer.payoff_by_scenario.get(k) for k in labels],
+            layer.share_of_loss_covered,
+            layer.carry_per_day,
+            layer.trigger,
+            layer.why,
+            layer.exit_rule,
+        )
+        for layer in layers
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _structures_frame(risk: RiskResult, scenarios: tuple[Scenario, ...]) -> pd.DataFrame:
+    legs = risk.legs
+    pnl = {sc.label: risk.leg_pnl(sc) for sc in scenarios}
+    condors = {c.group: c for c in risk.condors}
+    rows: list[dict[str, CellValue]] = []
+    groups: list[tuple[str, pd.Series]] = [
+        (str(g), legs["group"].astype(str) == str(g))
+        for g in dict.fromkeys(legs["group"].astype(str))
+    ]
+    spx = ~legs["kind"].isin(HEDGE_KINDS)
+    groups += [("All SPX legs", spx), ("All VIX hedges", ~spx)]
+    for name, mask in groups:
+        mask_arr = mask.to_numpy()
+        if not mask_arr.any():
+            continue
+        part = legs[mask_arr]
+        c = condors.get(name)
+        row: dict[str, CellValue] = {
+            "Group": name,
+            "Structure": risk.kinds.get(name, "total"),
+            "Expiry": c.expiry if c else None,  # type: ignore[dict-item]
+            "Contracts": c.contracts if c else None,
+            "Long Put": c.long_put if c else None,
+            "Short Put": c.short_put if c else None,
+            "Short Call": c.short_call if c else None,
+            "Long Call": c.long_call if c else None,
+            "Credit ($)": c.credit if c else None,
+            "Credit From": c.credit_source if c else None,
+            "Max Loss ($)": c.max_loss if c else None,
+            "Break-even Low (SPX)": c.breakeven_low if c else None,
+            "Break-even High (SPX)": c.breakeven_high if c else None,
+            "Value ($)": float(part["value"].sum()),
+            "$Delta (per pt)": float(part["delta_usd"].sum()),
+            "$Gamma (per pt^2)": float(part["gamma_usd"].sum()),
+            "$Vega (per vol pt)": float(part["vega_usd"].sum()),
+            "$Theta (per day)": float(part["theta_usd"].sum()),
+        }
+        for label, values in pnl.items():
+            row[f"P&L {label} ($)"] = float(np.nansum(values[mask_arr]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _scenarios_frame(
+    risk: RiskResult, scenarios: tuple[Scenario, ...], outcome: SizerOutcome | None
+) -> pd.DataFrame:
+    active = [] if outcome is None else [x for x in outcome.layers if x.status == "ACTIVE"]
+    rows = []
+    for sc in scenarios:
+        p = risk.pnl(sc)
+        layers = sum(x.payoff_by_scenario.get(sc.label, 0.0) for x in active)
+        rows.append(
+            {
+                "Scenario": sc.label,
+                "VIX": p.stressed_vix,
+                "SPX": p.spx,
+                "SPX Move": p.spx / risk.state.spx - 1.0,
+                "Book P&L Unhedged ($)": p.book,
+                "Existing Hedges P&L ($)": p.hedges,
+                "Book + Existing Hedges ($)": p.book + p.hedges,
+                "Active Layers Payoff ($)": layers,
+                "Book + All Hedges ($)": p.book + p.hedges + layers,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+LEG_COLUMNS = {
+    "group": "Group",
+    "row": "Row",
+    "underlying": "Underlying",
+    "type": "Type",
+    "expiry": "Expiry",
+    "strike": "Strike",
+    "qty": "Qty",
+    "multiplier": "Multiplier",
+    "days": "DTE",
+    "iv": "IV",
+    "iv_source": "IV From",
+    "underlying_price": "Underlying Price",
+    "price": "Model Price",
+    "value": "Value ($)",
+    "delta_usd": "$Delta (per pt)",
+    "gamma_usd": "$Gamma (per pt^2)",
+    "vega_usd": "$Vega (per vol pt)",
+    "theta_usd": "$Theta (per day)",
+}
+
+
+def _plugins_frame(host: PluginHost) -> pd.DataFrame:
+    rows = [
+        (p.name, p.source, p.version, ", ".join(p.signals), ", ".join(p.sizers), "loaded")
+        for p in host.plugins
+    ]
+    rows += [(f.plugin, f.source, "", "", "", f"failed: {f.error}") for f in host.failures]
+    return pd.DataFrame(
+        rows, columns=["Plugin", "Source", "Version", "Signals", "Sizers", "Status"]
+    )
+
+
+def failed_outputs(
+    host: PluginHost, issues: list[Issue], now: dt.datetime, as_of: dt.date | None = None
+) -> Outputs:
+    """Outputs that carry only the run log: what a run with input errors writes."""
+    return Outputs(
+        hedge=pd.DataFrame(),
+        signals=pd.DataFrame(),
+        risk_structures=pd.DataFrame(),
+        risk_scenarios=pd.DataFrame(),
+        risk_legs=pd.DataFrame(),
+        run_info=_run_info(as_of, None, issues, now),
+        plugins=_plugins_frame(host),
+        issues=tuple(issues),
+    )
+
+
+def _run_info(
+    as_of: dt.date | None, sizer: str | None, issues: list[Issue], now: dt.datetime
+) -> tuple[tuple[str, CellValue], ...]:
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = sum(i.severity == "warning" for i in issues)
+    status = "OK" if not errors else f"FAILED: {errors} error(s), see Messages"
+    return (
+        ("Status", status),
+        ("Run At (UTC)", now.strftime("%Y-%m-%d %H:%M:%S")),
+        ("alvh Version", __version__),
+        ("As Of", as_of),
+        ("Sizer", sizer or ""),
+        ("Errors", errors),
+        ("Warnings", warnings),
+    )
+
+
+def _plugin_issues(
+    host: PluginHost, outcomes: list[SignalOutcome], sized: SizerOutcome | None
+) -> list[Issue]:
+    issues = [
+        Issue("warning", f"plugin failed to load ({f.source}): {f.error}", source=f.plugin)
+        for f in host.failures
+    ]
+    issues += [
+        Issue(
+            "warning",
+            f"signal {o.signal!r} {o.status}: {o.reason}; its reading is missing from Signals",
+            source=o.plugin,
+        )
+        for o in outcomes
+        if o.status in ("failed", "not evaluated")
+    ]
+    if sized is not None and sized.error:
+        issues.append(
+            Issue(
+                "error",
+                f"sizer {sized.sizer!r} {sized.error}; no hedge layers were produced",
+                source=sized.plugin,
+            )
+        )
+    return issues
+
+
+def history_until(history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """History up to and including the as-of date: a signal must never see the future."""
+    return history[history.index <= pd.Timestamp(as_of)]
+
+
+def build_context(inputs: Inputs, settings: Mapping[str, Any], risk: RiskResult) -> Context:
+    return Context(
+        as_of=inputs.market["as_of"],
+        history=history_until(inputs.history, inputs.market["as_of"]),
+        market=inputs.market,
+        positions=inputs.positions,
+        vix_futures=inputs.vix_futures,
+        calendar=inputs.calendar,
+        settings=settings,
+        risk=risk,
+        vix_options=inputs.vix_options,
+    )
+
+
+def recompute(inputs: Inputs, host: PluginHost, *, now: dt.datetime | None = None) -> Outputs:
+    """Everything the engine writes, from the workbook's inputs and the loaded plugins."""
+    now = now or dt.datetime.now(dt.UTC)
+    settings, issues = resolve_settings(inputs.settings, host.declared_settings)
+    issues = [*inputs.warnings, *issues]
+    sizer_name = str(settings["engine.sizer"])
+    sizer_entry = host.sizers.get(sizer_name)
+    if sizer_entry is None:
+        cell = inputs.settings.get("engine.sizer")
+        known = ", ".join(sorted(host.sizers)) or "none loaded"
+        issues.append(
+            Issue(
+                "error",
+                f"engine.sizer names {sizer_name!r}, which no loaded plugin provides ({known})",
+                SETTINGS,
+                cell.cell if cell else None,
+                "Value",
+                "engine",
+            )
+        )
+    state, market_issues = _market_state(inputs)
+    issues += market_issues
+    if state is None or any(i.severity == "error" for i in issues):
+        return failed_outputs(host, issues, now, inputs.market["as_of"])
+    risk = compute_risk(
+        inputs.positions, state, settings, inputs.market, partial(inputs.cell, POSITIONS)
+    )
+    issues += risk.issues
+    if any(i.severity == "error" for i in issues) or sizer_entry is None:
+        return failed_outputs(host, issues, now, inputs.market["as_of"])
+    ctx = build_context(inputs, settings, risk)
+    outcomes = run_signals(host.signals, ctx)
+    readings: dict[str, Reading] = {o.signal: o.reading for o in outcomes if o.reading is not None}
+    sized = run_sizer(sizer_entry, ctx, readings)
+    issues += _plugin_issues(host, outcomes, sized)
+    primary = _primary_scenario(settings, sized.sizer)
+    grid = {*risk.scenarios, *([primary] if primary else [])}
+    scenarios = tuple(sorted(grid, key=lambda s: s.vix_points))
+    legs = risk.legs.rename(columns=LEG_COLUMNS)[list(LEG_COLUMNS.values())]
+    return Outputs(
+        hedge=_hedge_frame(sized, primary.label if primary else None),
+        signals=_signals_frame(outcomes),
+        risk_structures=_structures_frame(risk, scenarios),
+        risk_scenarios=_scenarios_frame(risk, scenarios, sized),
+        risk_legs=legs,
+        run_info=_run_info(inputs.market["as_of"], sizer_name, issues, now),
+        plugins=_plugins_frame(host),
+        issues=tuple(issues),
+    )
+
+
+def _primary_scenario(settings: Mapping[str, Any], sizer: str) -> Scenario | None:
+    """The sizer's primary spike, when it declares a `<sizer>.primary_spike` setting."""
+    spike = settings.get(f"{sizer}.primary_spike")
+    return None if spike is None else Scenario(float(spike))

@@ -1,0 +1,265 @@
+"""The plugin host: finds plugins, lets each register its signals and sizers, remembers whose is
+whose.
+
+Discovery (DESIGN.md): the built-in modules, installed entry points in group `alvh`, and `.py`
+files in plugin folders named on the command line or in ALVH_PLUGINS_DIR. A workbook never names
+code to load. Every plugin is loaded and registered in its own try/except, so one broken plugin is
+reported by name while the others load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from rules_engine import PROJECT, __version__, hookspecs
+from rules_engine.models import Setting, Signal, Sizer
+from rules_engine.settings import CORE_OWNER, CORE_SETTINGS, validate_declaration
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "rules_engine_plugins.rsi",
+    "rules_engine_plugins.alvh_sizer",
+)
+ENTRY_POINT_GROUP = "alvh"
+PLUGINS_DIR_ENV = "ALVH_PLUGINS_DIR"
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+
+T = TypeVar("T", Signal, Sizer)
+
+
+@dataclass(frozen=True)
+class Registered(Generic[T]):
+    """A registered signal or sizer and the plugin it came from."""
+
+    item: T
+    plugin: str
+
+
+@dataclass
+class PluginRecord:
+    """What `alvh plugins` shows for one loaded plugin."""
+
+    name: str
+    source: str
+    version: str
+    signals: list[str] = field(default_factory=list)
+    sizers: list[str] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin, or one thing it tried to register, that did not load."""
+
+    plugin: str
+    source: str
+    error: str
+
+
+@dataclass
+class PluginHost:
+    """The loaded plugins and everything they registered, keyed by name."""
+
+    plugins: list[PluginRecord] = field(default_factory=list)
+    failures: list[PluginFailure] = field(default_factory=list)
+    signals: dict[str, Registered[Signal]] = field(default_factory=dict)
+    sizers: dict[str, Registered[Sizer]] = field(default_factory=dict)
+    setting_owners: dict[str, str] = field(default_factory=dict)
+    declared_settings: list[Setting] = field(default_factory=list)
+
+    def record(self, name: str) -> PluginRecord:
+        return next(p for p in self.plugins if p.name == name)
+
+
+def plugin_dirs_from_env(env: dict[str, str] | None = None) -> list[Path]:
+    """Folders named in ALVH_PLUGINS_DIR (os.pathsep-separated)."""
+    value = (os.environ if env is None else env).get(PLUGINS_DIR_ENV, "")
+    return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _load_file_module(path: Path) -> ModuleType:
+    """Import one plugin file under a private, collision-free module name."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
+    stem = re.sub(r"\W", "_", path.stem)
+    module_name = f"alvh_user_plugins.{stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+class _Loader:
+    """Registers candidate plugins one at a time into a pluggy manager and the host."""
+
+    def __init__(self, host: PluginHost) -> None:
+        self.host = host
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self._declare_settings(CORE_OWNER, CORE_SETTINGS)
+
+    def add(self, name: str, source: str, load: Callable[[], Any], version: str | None) -> None:
+        try:
+            plugin = load()
+        except Exception as exc:
+            self.host.failures.append(
+                PluginFailure(name, source, f"import failed: {_describe(exc)}")
+            )
+            return
+        if self.pm.has_plugin(name):
+            other = self.host.record(name).source
+            self.host.failures.append(
+                PluginFailure(
+                    name, source, f"a plugin named {name!r} is already loaded from {other}"
+                )
+            )
+            return
+        try:
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()
+        except Exception as exc:
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            self.host.failures.append(PluginFailure(name, source, _describe(exc)))
+            return
+        version = version or str(getattr(plugin, "__version__", "") or "-")
+        self.host.plugins.append(PluginRecord(name, source, version))
+
+    def _declare_settings(self, owner: str, settings: Iterable[Setting]) -> list[str]:
+        """Claim setting names for `owner`; returns the problems (duplicates, bad declarations)."""
+        problems: list[str] = []
+        for setting in settings:
+            if not isinstance(setting, Setting):
+                problems.append(f"settings must be Setting objects, got {setting!r}")
+                continue
+            bad = validate_declaration(setting)
+            if bad:
+                problems.extend(bad)
+                continue
+            holder = self.host.setting_owners.get(setting.name)
+            if holder is not None:
+                problems.append(
+                    f"setting {setting.name!r} is declared by both {holder!r} and {owner!r}"
+                )
+                continue
+            self.host.setting_owners[setting.name] = owner
+            self.host.declared_settings.append(setting)
+        return problems
+
+    def _register_items(
+        self, hook_name: str, kind: type[T], table: dict[str, Registered[T]]
+    ) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            plugin_name = impl.plugin_name
+            record = self.host.record(plugin_name)
+            staged: list[Any] = []
+            try:
+                impl.function(**{arg: staged.append for arg in impl.argnames})
+            except Exception as exc:
+                self.host.failures.append(
+                    PluginFailure(
+                        plugin_name, record.source, f"{hook_name} raised {_describe(exc)}"
+                    )
+                )
+                continue
+            for item in staged:
+                problem = self._check_item(item, kind, table, plugin_name)
+                if problem:
+                    self.host.failures.append(PluginFailure(plugin_name, record.source, problem))
+                    continue
+                setting_problems = self._declare_settings(plugin_name, item.settings)
+                for text in setting_problems:
+                    self.host.failures.append(
+                        PluginFailure(plugin_name, record.source, f"{item.name}: {text}")
+                    )
+                table[item.name] = Registered(item, plugin_name)
+                names = record.signals if kind is Signal else record.sizers
+                names.append(item.name)
+                record.settings.extend(s.name for s in item.settings if isinstance(s, Setting))
+
+    def _check_item(
+        self, item: Any, kind: type[T], table: dict[str, Registered[T]], plugin: str
+    ) -> str | None:
+        label = kind.__name__.lower()
+        if not isinstance(item, kind):
+            return f"registered {item!r}, expected a {kind.__name__}"
+        if not isinstance(item.name, str) or not _NAME_RE.match(item.name):
+            return f"{label} name {item.name!r} must start with a letter (letters, digits, _ . -)"
+        action = item.evaluate if isinstance(item, Signal) else item.size
+        if not callable(action):
+            return f"{label} {item.name!r} has nothing callable to run"
+        if isinstance(item, Signal) and not all(isinstance(r, str) for r in item.requires):
+            return f"signal {item.name!r}: requires must be column names"
+        holder = table.get(item.name)
+        if holder is not None:
+            return (
+                f"{label} {item.name!r} is registered by both {holder.plugin!r} and {plugin!r}; "
+                f"the one from {plugin!r} is ignored"
+            )
+        return None
+
+    def finish(self) -> PluginHost:
+        self._register_items("alvh_register_signals", Signal, self.host.signals)
+        self._register_items("alvh_register_sizers", Sizer, self.host.sizers)
+        return self.host
+
+
+def _entry_point_source(ep: Any) -> tuple[str, str | None]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return f"entry point {ep.name} = {ep.value}", None
+    return f"entry point {ep.name} = {ep.value} ({dist.name} {dist.version})", str(dist.version)
+
+
+def load_plugins(
+    plugin_dirs: Sequence[Path] = (),
+    *,
+    builtins: Sequence[str] = BUILTIN_PLUGINS,
+    use_entry_points: bool = True,
+    env: dict[str, str] | None = None,
+) -> PluginHost:
+    """Load every plugin, each in isolation, and collect what registered and what failed."""
+    loader = _Loader(PluginHost())
+    for module_name in builtins:
+        short = module_name.rsplit(".", 1)[-1]
+        load = partial(importlib.import_module, module_name)
+        loader.add(short, f"built-in {module_name}", load, __version__)
+    if use_entry_points:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            source, version = _entry_point_source(ep)
+            loader.add(ep.name, source, ep.load, version)
+    for folder in [*plugin_dirs, *plugin_dirs_from_env(env)]:
+        if not folder.is_dir():
+            loader.host.failures.append(
+                PluginFailure(str(folder), f"folder {folder}", "plugin folder does not exist")
+            )
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith(("_", ".")):
+                continue
+            loader.add(path.stem, f"file {path}", partial(_load_file_module, path), None)
+    return loader.finish()

@@ -1,0 +1,148 @@
+"""Laying Outputs out as the four engine-owned sheets, the same for every adapter.
+
+Each sheet starts with the ownership marker in A1 (so a same-named user sheet is never overwritten),
+then titled tables separated by a blank row. Positions are stable: the Hedge table's header is always
+row 4 and layer 1 is row 5, so user formulas that read our cells keep working across recomputes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rules_engine.contract import HEDGE, OWNED_MARKER, RISK, RUN, SIGNALS
+from rules_engine.models import CellValue, Issue, Outputs, SheetCells
+
+#: Column-name patterns -> number format kind (see contract.NUMBER_FORMAT_IDS).
+_FORMAT_RULES: tuple[tuple[str, str], ...] = (
+    ("($)", "money"),
+    ("$Delta", "money"),
+    ("$Gamma", "money"),
+    ("$Vega", "money"),
+    ("$Theta", "money"),
+    ("Share of Loss", "percent"),
+    ("SPX Move", "percent"),
+    ("IV", "percent"),
+    ("Contracts", "integer"),
+)
+_TEXT_COLUMNS_WIDE = {"Why": 90.0, "Trigger": 60.0, "Exit Rule": 60.0, "Explanation": 80.0}
+NOT_COMPUTED = "Not computed: the inputs have errors. See the Run sheet for each one."
+
+
+def marker(sheet: str) -> str:
+    return f"{OWNED_MARKER} - {sheet}: rewritten by `alvh recompute`; edits here are lost"
+
+
+def _format_for(column: str) -> str | None:
+    if column in ("IV From",):
+        return None
+    return next((kind for pattern, kind in _FORMAT_RULES if pattern in column), None)
+
+
+def _cell(value: object) -> CellValue:
+    """A frame value as a spreadsheet value: NaN/NaT -> empty, numpy scalars -> Python."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | bool | int | float | dt.date):
+        return value
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return str(value)
+
+
+class _Sheet:
+    """Accumulates rows and formats for one sheet."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rows: list[tuple[CellValue, ...]] = [(marker(name),), ()]
+        self.formats: dict[tuple[int, int], str] = {}
+        self.widths: dict[int, float] = {}
+
+    def line(self, *values: CellValue) -> None:
+        self.rows.append(tuple(values))
+
+    def table(self, title: str, frame: pd.DataFrame) -> None:
+        self.line(title)
+        columns = [str(c) for c in frame.columns]
+        self.line(*columns)
+        kinds = [_format_for(c) for c in columns]
+        for c, name in enumerate(columns):
+            width = _TEXT_COLUMNS_WIDE.get(name, min(max(len(name) + 2, 10.0), 40.0))
+            self.widths[c] = max(self.widths.get(c, 0.0), width)
+        for values in frame.itertuples(index=False, name=None):
+            r = len(self.rows)
+            cells = tuple(_cell(v) for v in values)
+            for c, kind in enumerate(kinds):
+                if kind and isinstance(cells[c], int | float) and not isinstance(cells[c], bool):
+                    self.formats[(r, c)] = kind
+            self.rows.append(cells)
+        self.line()
+
+    def done(self) -> SheetCells:
+        return SheetCells(self.name, tuple(self.rows), dict(self.formats), dict(self.widths))
+
+
+def _messages(issues: Iterable[Issue]) -> pd.DataFrame:
+    rows = [(i.severity.upper(), i.where, i.message, i.source) for i in issues]
+    return pd.DataFrame(rows, columns=["Severity", "Where", "Message", "Source"])
+
+
+def _not_computed(name: str, title: str) -> SheetCells:
+    sheet = _Sheet(name)
+    sheet.line(title)
+    sheet.line(NOT_COMPUTED)
+    return sheet.done()
+
+
+def lay_out(outputs: Outputs) -> list[SheetCells]:
+    """The four owned sheets for `outputs` (placeholders pointing at Run when inputs had errors)."""
+    run = _Sheet(RUN)
+    run.table("Run", pd.DataFrame(list(outputs.run_info), columns=["Field", "Value"]))
+    run.table("Messages (errors name the sheet and cell to fix)", _messages(outputs.issues))
+    run.table("Plugins", outputs.plugins)
+    if not outputs.ok:
+        return [
+            _not_computed(HEDGE, "Hedge layers"),
+            _not_computed(SIGNALS, "Signal readings"),
+            _not_computed(RISK, "Risk"),
+            run.done(),
+        ]
+    hedge = _Sheet(HEDGE)
+    hedge.table("Hedge layers (VIX calls; prices in VIX points, 1 contract = 100 x VIX)", outputs.hedge)
+    signals = _Sheet(SIGNALS)
+    signals.table("Signal readings (strength 0-1 feeds the hedge ratio)", outputs.signals)
+    risk = _Sheet(RISK)
+    risk.table("Structures ($ per position; P&L by full repricing)", outputs.risk_structures)
+    risk.table("VIX spike scenarios, hedged vs unhedged ($)", outputs.risk_scenarios)
+    risk.table("Legs ($Greeks per position; IV as a fraction)", outputs.risk_legs)
+    return [hedge.done(), signals.done(), risk.done(), run.done()]
+
+
+def as_text_table(frame: pd.DataFrame, columns: Sequence[str]) -> str:
+    """A plain-text table of some columns, for the terminal."""
+    present = [c for c in columns if c in frame.columns]
+    if frame.empty or not present:
+        return "(no rows)"
+    shown = frame[present].copy()
+    for col in present:
+        shown[col] = [_fmt(v) for v in shown[col]]
+    return shown.to_string(index=False)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

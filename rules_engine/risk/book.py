@@ -1,0 +1,267 @@
+"""Pricing every leg of the book, today and in a scenario, by full repricing (never Greeks).
+
+SPX options: Black-Scholes-Merton on spot. VIX options: Black-76 on the VIX future of the same
+expiry. VIX futures: the curve. VIX ETPs: today's mark moved by their leverage to the 1-month
+futures index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rules_engine.contract import POSITIONS
+from rules_engine.models import Issue
+from rules_engine.pricing import black76, bsm, implied_vol_black76, implied_vol_bsm
+from rules_engine.risk.market import FloatArray, MarketState, Scenario, ScenarioParams
+
+SPX_UNDERLYINGS = frozenset({"SPX", "SPXW"})
+#: Daily leverage of VIX ETPs to the 1-month VIX futures index (issuers' prospectuses;
+#: UVXY 1.5x since
+#: 2018-02-27, SVXY -0.5x since the same date).
+ETP_LEVERAGE: dict[str, float] = {
+    "VXX": 1.0,
+    "VIXY": 1.0,
+    "UVXY": 1.5,
+    "UVIX": 2.0,
+    "SVXY": -0.5,
+    "SVIX": -1.0,
+}
+
+KINDS = ("spx_option", "vix_option", "vix_future", "etp")
+
+#: (spreadsheet row, field) -> A1 address on the Positions sheet, for messages.
+CellOf = Callable[[int, str], str]
+
+
+@dataclass(frozen=True)
+class PricedBook:
+    """Legs with their kind, model inputs, price and per-unit Greeks (one row per leg)."""
+
+    legs: pd.DataFrame
+    issues: tuple[Issue, ...]
+
+
+def classify(positions: pd.DataFrame, cell_of: CellOf) -> tuple[pd.Series, list[Issue]]:
+    """Each leg's kind, or an error naming the row for legs the engine cannot price."""
+    kinds = []
+    issues = []
+    for leg in _records(positions):
+        type_, underlying = leg["type"], leg["underlying"]
+        if type_ in ("CALL", "PUT") and underlying in SPX_UNDERLYINGS:
+            kinds.append("spx_option")
+        elif type_ in ("CALL", "PUT") and underlying == "VIX":
+            kinds.append("vix_option")
+        elif type_ == "FUTURE" and underlying == "VIX":
+            kinds.append("vix_future")
+        elif type_ == "SHARE" and underlying in ETP_LEVERAGE:
+            kinds.append("etp")
+        else:
+            kinds.append("unsupported")
+            issues.append(
+                Issue(
+                    "error",
+                    f"cannot price a {underlying} {str(type_).lower()}: supported are SPX/SPXW "
+                    "options, VIX options and futures, and the VIX ETPs "
+                    f"{', '.join(sorted(ETP_LEVERAGE))}",
+                    POSITIONS,
+                    cell_of(int(leg["row"]), "underlying"),
+                    "Underlying",
+                    "risk",
+                )
+            )
+    return pd.Series(kinds, index=positions.index, dtype=object), issues
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts: the typed way to walk a small frame row by row."""
+    return frame.to_dict("records")  # type: ignore[return-value]
+
+
+def _days(expiries: pd.Series, state: MarketState) -> FloatArray:
+    return np.array(
+        [np.nan if e is None or pd.isna(e) else (e - state.as_of).days for e in expiries],
+        dtype=float,
+    )
+
+
+def _resolve_iv(
+    legs: pd.DataFrame, state: MarketState, vix_option_vol: float, cell_of: CellOf
+) -> tuple[FloatArray, list[str], list[Issue]]:
+    """Implied vol per option leg: the IV cell, else solved from Mark, else a market default."""
+    iv = legs["iv"].to_numpy(dtype=float).copy()
+    source = ["IV" if np.isfinite(v) else "" for v in iv]
+    issues: list[Issue] = []
+    t = legs["t"].to_numpy(dtype=float)
+    strike = legs["strike"].to_numpy(dtype=float)
+    is_call = (legs["type"] == "CALL").to_numpy()
+    mark = legs["mark"].to_numpy(dtype=float)
+    spx = (legs["kind"] == "spx_option").to_numpy()
+    vix = (legs["kind"] == "vix_option").to_numpy()
+    need = ~np.isfinite(iv) & np.isfinite(mark) & (t > 0)
+    if (need & spx).any():
+        m = need & spx
+        iv[m] = implied_vol_bsm(
+            mark[m], state.spx, strike[m], t[m], state.rate, state.dividend_yield, is_call[m]
+        )
+    if (need & vix).any():
+        m = need & vix
+        fwd = legs["underlying_price"].to_numpy(dtype=float)[m]
+        iv[m] = implied_vol_black76(mark[m], fwd, strike[m], t[m], state.rate, is_call[m])
+    for i, (solved, wanted) in enumerate(zip(np.isfinite(iv), need, strict=True)):
+        if wanted and solved:
+            source[i] = "from Mark"
+    for i in map(int, np.flatnonzero((spx | vix) & ~np.isfinite(iv))):
+        fallback = state.vix / 100.0 if spx[i] else vix_option_vol
+        iv[i] = fallback
+        source[i] = "default"
+        row = int(legs["row"].iloc[i])
+        why = (
+            "Mark is outside the model's no-arbitrage bounds"
+            if np.isfinite(mark[i]) and t[i] > 0
+            else "no IV and no Mark"
+        )
+        basis = "VIX" if spx[i] else "VIX option default vol"
+        issues.append(
+            Issue(
+                "warning",
+                f"{why}: priced with {basis} {fallback:.2%} as its implied vol",
+                POSITIONS,
+                cell_of(row, "iv"),
+                "IV",
+                "risk",
+            )
+        )
+    return iv, source, issues
+
+
+def price_book(
+    positions: pd.DataFrame,
+    state: MarketState,
+    vix_option_vol: float,
+    cell_of: CellOf,
+) -> PricedBook:
+    """Model price and per-unit Greeks of every leg today."""
+    kinds, issues = classify(positions, cell_of)
+    legs = positions.copy()
+    legs["kind"] = kinds
+    legs["days"] = _days(legs["expiry"], state)
+    legs["t"] = np.maximum(legs["days"].to_numpy(dtype=float), 0.0) / 365.0
+    legs["underlying_price"] = np.nan
+    spx = (legs["kind"] == "spx_option").to_numpy()
+    vixopt = (legs["kind"] == "vix_option").to_numpy()
+    fut = (legs["kind"] == "vix_future").to_numpy()
+    etp = (legs["kind"] == "etp").to_numpy()
+    days = legs["days"].to_numpy(dtype=float)
+    underlying = np.full(len(legs), np.nan)
+    underlying[spx] = state.spx
+    curve_days = vixopt | fut
+    underlying[curve_days] = state.curve.price_at_days(state.as_of, days[curve_days])
+    underlying[etp] = legs["mark"].to_numpy(dtype=float)[etp]
+    legs["underlying_price"] = underlying
+    for leg in _records(legs[curve_days]):
+        if not state.curve.covers(state.as_of, float(leg["days"])):
+            issues.append(
+                Issue(
+                    "warning",
+                    f"expiry {leg['expiry']} is outside the VIX Futures curve; its future is taken "
+                    "flat from the nearest contract",
+                    POSITIONS,
+                    cell_of(int(leg["row"]), "expiry"),
+                    "Expiry",
+                    "risk",
+                )
+            )
+    for leg in _records(legs[etp]):
+        if not np.isfinite(float(leg["mark"])):
+            issues.append(
+                Issue(
+                    "error",
+                    f"{leg['underlying']} shares need a Mark (today's price) to be valued",
+                    POSITIONS,
+                    cell_of(int(leg["row"]), "mark"),
+                    "Mark",
+                    "risk",
+                )
+            )
+    iv, source, iv_issues = _resolve_iv(legs, state, vix_option_vol, cell_of)
+    legs["iv"] = iv
+    legs["iv_source"] = source
+    issues.extend(iv_issues)
+    greeks = leg_values(legs, state, state.spx, underlying, iv)
+    for name, values in greeks.items():
+        legs[name] = values
+    return PricedBook(legs, tuple(issues))
+
+
+def leg_values(
+    legs: pd.DataFrame,
+    state: MarketState,
+    spx: float,
+    underlying: FloatArray,
+    iv: FloatArray,
+) -> dict[str, FloatArray]:
+    """Per-unit price and Greeks of each leg, given the SPX level, each leg's underlying and vol.
+
+    Futures and ETPs have delta 1 and no other Greeks; unsupported legs are NaN.
+    """
+    n = len(legs)
+    out = {k: np.full(n, np.nan) for k in ("price", "delta", "gamma", "vega", "theta")}
+    kind = legs["kind"].to_numpy()
+    t = legs["t"].to_numpy(dtype=float)
+    strike = legs["strike"].to_numpy(dtype=float)
+    is_call = (legs["type"] == "CALL").to_numpy()
+    spx_m = kind == "spx_option"
+    if spx_m.any():
+        g = bsm(
+            spx,
+            strike[spx_m],
+            t[spx_m],
+            state.rate,
+            state.dividend_yield,
+            iv[spx_m],
+            is_call[spx_m],
+        )
+        for k in out:
+            out[k][spx_m] = g[k]
+    vix_m = kind == "vix_option"
+    if vix_m.any():
+        g = black76(
+            underlying[vix_m], strike[vix_m], t[vix_m], state.rate, iv[vix_m], is_call[vix_m]
+        )
+        for k in out:
+            out[k][vix_m] = g[k]
+    lin = (kind == "vix_future") | (kind == "etp")
+    out["price"][lin] = underlying[lin]
+    out["delta"][lin] = 1.0
+    for k in ("gamma", "vega", "theta"):
+        out[k][lin] = 0.0
+    return out
+
+
+def stressed_prices(
+    legs: pd.DataFrame, state: MarketState, params: ScenarioParams, scenario: Scenario
+) -> FloatArray:
+    """Per-unit value of each leg right after the spike (same expiry times: an instant shock)."""
+    kind = legs["kind"].to_numpy()
+    days = legs["days"].to_numpy(dtype=float)
+    strike = legs["strike"].to_numpy(dtype=float)
+    iv = legs["iv"].to_numpy(dtype=float).copy()
+    underlying = legs["underlying_price"].to_numpy(dtype=float).copy()
+    spx_m = kind == "spx_option"
+    iv[spx_m] += state.spx_iv_shift(scenario, params, days[spx_m], strike[spx_m])
+    curve_m = (kind == "vix_option") | (kind == "vix_future")
+    underlying[curve_m] = state.stressed_futures(scenario, params, days[curve_m])
+    vix_m = kind == "vix_option"
+    iv[vix_m] += params.vix_option_vol_per_point * scenario.vix_points
+    etp_m = kind == "etp"
+    if etp_m.any():
+        leverage = np.array([ETP_LEVERAGE[u] for u in legs.loc[etp_m, "underlying"]])
+        move = np.array([state.etp_return(scenario, params, lev) for lev in leverage])
+        underlying[etp_m] = underlying[etp_m] * np.maximum(1.0 + move, 0.0)
+    stressed_spx = state.stressed_spx(scenario, params)
+    return leg_values(legs, state, stressed_spx, underlying, iv)["price"]

@@ -1,0 +1,158 @@
+"""The example workbook's content: a small SPX iron-condor book on 2018-01-26, as plain rows.
+
+2018-01-26 was the S&P 500 top before the February 2018 VIX spike (VIX 11.08 -> 37.32 on 02-05),
+so the example shows the engine on the kind of quiet day a hedge is cheap and most needed. History
+is the real SPX and VIX closes shipped in `rules_engine/example_data`; the futures curve, the
+condors and the rates are illustrative. Pure data, no openpyxl, so every value is testable.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from rules_engine.pricing import bsm
+
+AS_OF = dt.date(2018, 1, 26)
+#: The example's SPX/VIX assumptions that do not come from the data files.
+RATE = 0.0142
+DIVIDEND_YIELD = 0.0185
+VIX3M = 13.5
+VVIX = 95.0
+ILLUSTRATIVE = "illustrative example value"
+
+#: The condors' expiries: the monthly SPX options of Feb, Mar and Apr 2018 (third Fridays).
+FEB, MAR, APR = dt.date(2018, 2, 16), dt.date(2018, 3, 16), dt.date(2018, 4, 20)
+#: Illustrative VIX futures settlements for the contract months Feb..Aug 2018 (contango).
+FUTURE_PRICES = (12.95, 13.85, 14.55, 15.05, 15.45, 15.75, 16.00)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One Positions row of the example."""
+
+    group: str
+    type: str
+    expiry: dt.date
+    strike: float
+    qty: float
+    entry_price: float
+    iv: float
+    underlying: str = "SPX"
+    multiplier: float = 100.0
+
+
+def third_friday(year: int, month: int) -> dt.date:
+    """The third Friday of a month: the standard monthly options expiration."""
+    first = dt.date(year, month, 1)
+    first_friday = first + dt.timedelta(days=(4 - first.weekday()) % 7)
+    return first_friday + dt.timedelta(weeks=2)
+
+
+def vix_expiry(year: int, month: int) -> dt.date:
+    """Final settlement of the VIX future for contract month (year, month).
+
+    Cboe: the Wednesday 30 days before the third Friday of the following month (the SPX options
+    that settle VIX then have exactly 30 days left). Exchange-holiday shifts are not modelled.
+    """
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return third_friday(following.year, following.month) - dt.timedelta(days=30)
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("rules_engine").joinpath("example_data", name).read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def spx_closes() -> dict[dt.date, float]:
+    """Real S&P 500 closes (FRED SP500); blank rows are market holidays and are skipped."""
+    return {
+        dt.date.fromisoformat(r["observation_date"]): float(r["SP500"])
+        for r in _csv_rows("spx_daily_close.csv")
+        if r["SP500"].strip()
+    }
+
+
+def vix_closes() -> dict[dt.date, float]:
+    """Real Cboe VIX closes."""
+    return {
+        dt.date.fromisoformat(r["DATE"]): float(r["CLOSE"])
+        for r in _csv_rows("vix_daily.csv")
+        if r["CLOSE"].strip()
+    }
+
+
+def history_rows(as_of: dt.date = AS_OF) -> list[tuple[dt.date, float, float | None]]:
+    """(date, SPX close, VIX close or None) for every SPX trading day up to and including as_of."""
+    vix = vix_closes()
+    return [(d, close, vix.get(d)) for d, close in sorted(spx_closes().items()) if d <= as_of]
+
+
+def market_rows() -> list[tuple[str, float | dt.date, str]]:
+    """(Market label, value, note) for the As Of date; the note marks illustrative values."""
+    return [
+        ("As Of", AS_OF, ""),
+        ("SPX", spx_closes()[AS_OF], ""),
+        ("VIX", vix_closes()[AS_OF], ""),
+        ("VIX3M", VIX3M, ILLUSTRATIVE),
+        ("VVIX", VVIX, ILLUSTRATIVE),
+        ("Rate", RATE, ILLUSTRATIVE),
+        ("Dividend Yield", DIVIDEND_YIELD, ILLUSTRATIVE),
+    ]
+
+
+def futures_rows() -> list[tuple[dt.date, float]]:
+    """(expiry, price) for the Feb..Aug 2018 VIX futures, in contango as in late January 2018."""
+    return [(vix_expiry(2018, 2 + i), p) for i, p in enumerate(FUTURE_PRICES)]
+
+
+def _condor(
+    group: str,
+    expiry: dt.date,
+    lots: int,
+    strikes: tuple[float, float, float, float],
+    ivs: tuple[float, float, float, float],
+) -> list[Leg]:
+    """Short put, long put below it, short call, long call above it; all one expiry.
+
+    Entry prices are Black-Scholes-Merton values from the legs' IVs at the As Of close, RATE and
+    DIVIDEND_YIELD, rounded to the cent: what the condor would have been opened for that day.
+    """
+    is_call = np.array([False, False, True, True])
+    years = (expiry - AS_OF).days / 365
+    spot = spx_closes()[AS_OF]
+    prices = bsm(spot, np.array(strikes), years, RATE, DIVIDEND_YIELD, np.array(ivs), is_call)
+    types = ("Put", "Put", "Call", "Call")
+    signs = (-1, 1, -1, 1)
+    return [
+        Leg(group, t, expiry, k, s * lots, round(float(p), 2), v)
+        for t, s, k, p, v in zip(types, signs, strikes, prices["price"], ivs, strict=True)
+    ]
+
+
+def position_legs() -> list[Leg]:
+    """Three SPX iron condors: 8 Feb, 10 Mar and 5 Apr lots, 25 points wide on each side.
+
+    IVs follow the January 2018 put skew around VIX 11: ATM about 0.09, lower strikes higher IV.
+    """
+    return [
+        *_condor("IC-FEB", FEB, 8, (2775, 2750, 2925, 2950), (0.115, 0.12, 0.08, 0.077)),
+        *_condor("IC-MAR", MAR, 10, (2700, 2675, 2950, 2975), (0.13, 0.135, 0.077, 0.075)),
+        *_condor("IC-APR", APR, 5, (2650, 2625, 3000, 3025), (0.14, 0.145, 0.073, 0.071)),
+    ]
+
+
+def calendar_rows() -> list[tuple[dt.date, str, str]]:
+    """(date, event, note): the scheduled macro events of the example's next two months."""
+    return [
+        (dt.date(2018, 1, 31), "FOMC", "rate decision, Yellen's last meeting as chair"),
+        (dt.date(2018, 2, 14), "CPI", "January CPI"),
+        (dt.date(2018, 2, 15), "PPI", "January PPI"),
+        (dt.date(2018, 3, 13), "CPI", "February CPI"),
+        (dt.date(2018, 3, 21), "FOMC", "rate decision and projections, Powell's first as chair"),
+    ]

@@ -1,0 +1,371 @@
+"""The workbook's bookkeeping parts, edited with lxml so nothing else in them changes.
+
+Covers the package relationships, `[Content_Types].xml`, the workbook part (sheet list, protection,
+date system, calcPr), its relationships, `styles.xml` (cell formats) and the calculation chain.
+lxml keeps the original namespace declarations, which `mc:Ignorable` depends on; a part is
+serialized again only when something in it was actually changed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from lxml import etree
+
+from rules_engine.models import WorkbookError
+from rules_engine.workbook.sheetxml import MAIN_NS, REL_NS
+from rules_engine.workbook.zipsplice import ZipArchive
+
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+WORKSHEET_REL = _REL_TYPE + "worksheet"
+STYLES_REL = _REL_TYPE + "styles"
+SHARED_STRINGS_REL = _REL_TYPE + "sharedStrings"
+CALC_CHAIN_REL = _REL_TYPE + "calcChain"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CALC_CHAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"
+STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+CONTENT_TYPES = "[Content_Types].xml"
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_TRUE = frozenset({"1", "true"})
+#: Elements of CT_Workbook that come before calcPr (it is inserted after the last present).
+_BEFORE_CALC_PR = ("sheets", "functionGroups", "externalReferences", "definedNames")
+_MINIMAL_STYLES = (
+    f'<styleSheet xmlns="{MAIN_NS}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
+    '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
+    '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/>'
+    '<right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+def q(ns: str, tag: str) -> str:
+    """Clark notation `{ns}tag`, the way lxml names elements and attributes."""
+    return f"{{{ns}}}{tag}"
+
+
+def is_true(value: str | None) -> bool:
+    """xsd:boolean as SpreadsheetML writes it."""
+    return value is not None and value.strip().lower() in _TRUE
+
+
+def parse_xml(name: str, content: bytes) -> etree._ElementTree:
+    """Parse a part without network access, entity expansion or DTDs (none belong in OOXML)."""
+    try:
+        tree = etree.ElementTree(etree.fromstring(content, _PARSER))
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookError(f"part {name} is not valid XML ({exc})") from exc
+    if tree.docinfo.internalDTD is not None:
+        raise WorkbookError(f"part {name} contains a DTD, which workbooks never do")
+    return tree
+
+
+def related_path(source: str, target: str) -> str:
+    """Zip name of a relationship target, resolved against its source part's folder."""
+    if target.startswith("/"):
+        return posixpath.normpath(target).lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)).lstrip("/")
+
+
+def rels_path(part: str) -> str:
+    """Where the relationships of `part` live: `xl/workbook.xml` -> `xl/_rels/workbook.xml.rels`."""
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+@dataclass
+class XmlPart:
+    """A parsed part and whether this write changed it."""
+
+    name: str
+    tree: etree._ElementTree
+    new: bool = False
+    changed: bool = False
+
+    @property
+    def root(self) -> etree._Element:
+        return self.tree.getroot()
+
+    def serialize(self) -> bytes:
+        standalone = self.tree.docinfo.standalone
+        if standalone is None:
+            return etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8")
+        return etree.tostring(
+            self.tree, xml_declaration=True, encoding="UTF-8", standalone=standalone
+        )
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One `<sheet>` of the workbook with its relationship resolved."""
+
+    name: str
+    sheet_id: int
+    rel_type: str
+    part: str | None
+
+
+class Package:
+    """The workbook's bookkeeping parts: loaded lazily, edited in memory, written if changed."""
+
+    def __init__(self, archive: ZipArchive) -> None:
+        self.archive = archive
+        self._parts: dict[str, XmlPart] = {}
+        self.removed: list[str] = []
+        self.content_types = self.xml(CONTENT_TYPES)
+        package_rels = self.xml("_rels/.rels")
+        office = [
+            rel
+            for rel in package_rels.root.iter(q(PKG_REL_NS, "Relationship"))
+            if (rel.get("Type") or "").endswith("/officeDocument")
+        ]
+        if not office:
+            raise WorkbookError("it has no workbook part (is it really an Excel workbook?)")
+        self.workbook_name = self.existing(related_path("", office[0].get("Target") or ""))
+        if self.workbook_name.lower().endswith(".bin"):
+            raise WorkbookError("it is a binary workbook (.xlsb); save it as .xlsx or .xlsm")
+        self.workbook = self.xml(self.workbook_name)
+        if self.workbook.root.tag == q(STRICT_MAIN_NS, "workbook"):
+            raise WorkbookError(
+                "it is saved as 'Strict Open XML'; save it as an ordinary Excel workbook"
+            )
+        if self.workbook.root.tag != q(MAIN_NS, "workbook"):
+            raise WorkbookError(f"its workbook part {self.workbook_name} is not a workbook")
+        self.rels = self.xml(rels_path(self.workbook_name))
+
+    def existing(self, path: str) -> str:
+        """The zip entry name for `path` (case-insensitive, percent-decoding as a fallback)."""
+        entry = self.archive.find(path) or self.archive.find(unquote(path))
+        if entry is None:
+            raise WorkbookError(f"part {path} is missing; the file is damaged")
+        return entry.name
+
+    def xml(self, path: str) -> XmlPart:
+        """The parsed part at `path`, parsed once."""
+        name = self.existing(path)
+        if name not in self._parts:
+            entry = self.archive.find(name)
+            assert entry is not None
+            self._parts[name] = XmlPart(name, parse_xml(name, self.archive.read(entry)))
+        return self._parts[name]
+
+    def _relationships(self) -> list[etree._Element]:
+        return list(self.rels.root.iter(q(PKG_REL_NS, "Relationship")))
+
+    def _target(self, rel: etree._Element) -> str | None:
+        if rel.get("TargetMode") == "External":
+            return None
+        path = related_path(self.workbook_name, rel.get("Target") or "")
+        entry = self.archive.find(path) or self.archive.find(unquote(path))
+        return None if entry is None else entry.name
+
+    def related(self, rel_type: str) -> str | None:
+        """Zip name of the workbook's first part related by `rel_type` (None if absent)."""
+        for rel in self._relationships():
+            if rel.get("Type") == rel_type:
+                return self._target(rel)
+        return None
+
+    def sheets(self) -> list[SheetInfo]:
+        """The workbook's sheets in tab order."""
+        by_id = {rel.get("Id"): rel for rel in self._relationships()}
+        found: list[SheetInfo] = []
+        for sheet in self.workbook.root.iter(q(MAIN_NS, "sheet")):
+            rel = by_id.get(sheet.get(q(REL_NS, "id")))
+            found.append(
+                SheetInfo(
+                    name=sheet.get("name") or "",
+                    sheet_id=int(sheet.get("sheetId") or 0),
+                    rel_type="" if rel is None else rel.get("Type") or "",
+                    part=None if rel is None else self._target(rel),
+                )
+            )
+        return found
+
+    @property
+    def date1904(self) -> bool:
+        pr = self.workbook.root.find(q(MAIN_NS, "workbookPr"))
+        return pr is not None and is_true(pr.get("date1904"))
+
+    @property
+    def structure_locked(self) -> bool:
+        protection = self.workbook.root.find(q(MAIN_NS, "workbookProtection"))
+        return protection is not None and is_true(protection.get("lockStructure"))
+
+    def add_sheet(self, name: str) -> tuple[str, int]:
+        """Register a new worksheet part; returns its zip name and sheetId."""
+        taken = {e.name.casefold() for e in self.archive.entries}
+        taken |= {p.casefold().lstrip("/") for p in self._override_names()}
+        folder = posixpath.dirname(self.workbook_name)
+        n = 1
+        while posixpath.join(folder, f"worksheets/sheet{n}.xml").casefold() in taken:
+            n += 1
+        part = posixpath.join(folder, f"worksheets/sheet{n}.xml")
+        sheets = self.workbook.root.find(q(MAIN_NS, "sheets"))
+        if sheets is None:
+            raise WorkbookError(f"its workbook part {self.workbook_name} has no sheet list")
+        sheet_id = 1 + max((int(s.get("sheetId") or 0) for s in sheets), default=0)
+        rid = self._add_relationship(WORKSHEET_REL, f"worksheets/sheet{n}.xml")
+        element = etree.SubElement(sheets, q(MAIN_NS, "sheet"))
+        element.set("name", name)
+        element.set("sheetId", str(sheet_id))
+        element.set(q(REL_NS, "id"), rid)
+        self.workbook.changed = True
+        self._add_override(part, WORKSHEET_TYPE)
+        return part, sheet_id
+
+    def _add_relationship(self, rel_type: str, target: str) -> str:
+        numbers = [
+            int(m.group(1))
+            for rel in self._relationships()
+            if (m := re.fullmatch(r"rId(\d+)", rel.get("Id") or ""))
+        ]
+        taken = {rel.get("Id") for rel in self._relationships()}
+        rid = f"rId{1 + max(numbers, default=0)}"
+        while rid in taken:
+            rid += "a"
+        rel = etree.SubElement(self.rels.root, q(PKG_REL_NS, "Relationship"))
+        rel.set("Id", rid)
+        rel.set("Type", rel_type)
+        rel.set("Target", target)
+        self.rels.changed = True
+        return rid
+
+    def _override_names(self) -> list[str]:
+        return [o.get("PartName") or "" for o in self.content_types.root.iter(q(CT_NS, "Override"))]
+
+    def _typed_part(self, content_type: str) -> str | None:
+        """A part found through its content-type override alone (some writers omit the rel)."""
+        for override in self.content_types.root.iter(q(CT_NS, "Override")):
+            if override.get("ContentType") == content_type:
+                entry = self.archive.find((override.get("PartName") or "").lstrip("/"))
+                if entry is not None:
+                    return entry.name
+        return None
+
+    def _add_override(self, part: str, content_type: str) -> None:
+        override = etree.SubElement(self.content_types.root, q(CT_NS, "Override"))
+        override.set("PartName", "/" + part)
+        override.set("ContentType", content_type)
+        self.content_types.changed = True
+
+    def remove_part(self, part: str) -> None:
+        """Drop a part with its workbook relationship and content-type override."""
+        for rel in self._relationships():
+            if self._target(rel) == part:
+                self._detach(rel)
+                self.rels.changed = True
+        for override in self.content_types.root.iter(q(CT_NS, "Override")):
+            if (override.get("PartName") or "").lstrip("/").casefold() == part.casefold():
+                self._detach(override)
+                self.content_types.changed = True
+        self.removed.append(part)
+
+    @staticmethod
+    def _detach(element: etree._Element) -> None:
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+
+    def ensure_full_calc_on_load(self) -> None:
+        """Make Excel recalculate on open, so formulas reading our sheets are up to date."""
+        root = self.workbook.root
+        calc = root.find(q(MAIN_NS, "calcPr"))
+        if calc is None:
+            before = {q(MAIN_NS, tag) for tag in _BEFORE_CALC_PR}
+            anchors = [child for child in root if child.tag in before]
+            calc = etree.Element(q(MAIN_NS, "calcPr"))
+            if anchors:
+                anchors[-1].addnext(calc)
+            else:
+                root.append(calc)
+        if not is_true(calc.get("fullCalcOnLoad")):
+            calc.set("fullCalcOnLoad", "1")
+            self.workbook.changed = True
+
+    def calc_chain_lists(self, sheet_ids: set[int]) -> str | None:
+        """The calcChain part if it lists a cell on one of these sheets (else None)."""
+        part = self.related(CALC_CHAIN_REL) or self._typed_part(CALC_CHAIN_TYPE)
+        if part is None:
+            return None
+        current: int | None = None
+        for cell in self.xml(part).root.iter(q(MAIN_NS, "c")):
+            index = cell.get("i")
+            current = int(index) if index is not None else current
+            if current is None or current in sheet_ids:
+                return part
+        return None
+
+    def style_indices(self, format_ids: set[int]) -> dict[int, int]:
+        """cellXfs index for each number format id, adding a plain xf only when none exists."""
+        if not format_ids:
+            return {}
+        styles = self._styles()
+        cell_xfs = styles.root.find(q(MAIN_NS, "cellXfs"))
+        if cell_xfs is None or len(cell_xfs) == 0:
+            raise WorkbookError(f"its styles part {styles.name} has no cell formats; re-save it")
+        xfs = list(cell_xfs)
+        found: dict[int, int] = {}
+        for fid in sorted(format_ids):
+            match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, fid)), None)
+            if match is None:
+                xfs.append(_append_xf(styles.root, cell_xfs, fid))
+                match = len(xfs) - 1
+                cell_xfs.set("count", str(len(xfs)))
+                styles.changed = True
+            found[fid] = match
+        return found
+
+    def _styles(self) -> XmlPart:
+        part = self.related(STYLES_REL)
+        if part is not None:
+            return self.xml(part)
+        folder = posixpath.dirname(self.workbook_name)
+        name = posixpath.join(folder, "styles.xml")
+        if self.archive.find(name) is not None:
+            raise WorkbookError(f"part {name} exists but the workbook does not use it; re-save it")
+        tree = parse_xml(name, _MINIMAL_STYLES.encode())
+        self._parts[name] = XmlPart(name, tree, new=True, changed=True)
+        self._add_relationship(STYLES_REL, "styles.xml")
+        self._add_override(name, STYLES_TYPE)
+        return self._parts[name]
+
+    def changed_parts(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """(replaced, added): serialized XML for every part this write changed or created."""
+        replaced = {p.name: p.serialize() for p in self._parts.values() if p.changed and not p.new}
+        added = {p.name: p.serialize() for p in self._parts.values() if p.new}
+        return replaced, added
+
+
+def _plain_xf(xf: etree._Element, format_id: int) -> bool:
+    """An xf that shows `format_id` and nothing else: default font, fill, border, no extras."""
+    return (
+        xf.get("numFmtId") == str(format_id)
+        and all(xf.get(key, "0") == "0" for key in ("fontId", "fillId", "borderId"))
+        and len(xf) == 0
+        and not is_true(xf.get("quotePrefix"))
+        and xf.get("applyNumberFormat", "1").strip().lower() not in {"0", "false"}
+    )
+
+
+def _append_xf(
+    stylesheet: etree._Element, cell_xfs: etree._Element, format_id: int
+) -> etree._Element:
+    """A new cellXfs entry showing `format_id` with the default font, fill and border."""
+    xf = etree.SubElement(cell_xfs, q(MAIN_NS, "xf"))
+    xf.set("numFmtId", str(format_id))
+    for key in ("fontId", "fillId", "borderId"):
+        xf.set(key, "0")
+    if stylesheet.find(f"{q(MAIN_NS, 'cellStyleXfs')}/{q(MAIN_NS, 'xf')}") is not None:
+        xf.set("xfId", "0")
+    xf.set("applyNumberFormat", "1")
+    return xf

@@ -1,0 +1,195 @@
+"""Render one engine-owned sheet as SpreadsheetML worksheet XML.
+
+Text goes in inline strings so sharedStrings.xml never has to be edited, and never as a formula:
+a cell that reads "=1+1" stays text. Dates become serial numbers in the workbook's date system.
+The output is plain string building (fast, predictable); the writer parses it back as a check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping
+from typing import SupportsFloat
+
+from rules_engine.contract import NUMBER_FORMAT_IDS, column_letter
+from rules_engine.models import CellValue, SheetCells, WorkbookError
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+#: Built-in "m/d/yy h:mm", for datetimes (dates alone use NUMBER_FORMAT_IDS["date"]).
+DATETIME_FORMAT_ID = 22
+#: Format kinds that mean "General" (no style needed).
+GENERAL_KINDS = frozenset({"number"})
+
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+MAX_TEXT = 32_767
+MAX_WIDTH = 255.0
+
+_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPE_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_EPOCH_1900 = dt.date(1899, 12, 30)
+_EPOCH_1904 = dt.date(1904, 1, 1)
+_FAKE_LEAP_DAY_AFTER = dt.date(1900, 3, 1)
+_FIRST_1900_DATE = dt.date(1900, 1, 1)
+
+
+def clean_text(text: str) -> str:
+    """What a cell will hold: XML-illegal characters dropped, capped at Excel's 32,767 units."""
+    text = _ILLEGAL_XML.sub("", text)
+    utf16 = text.encode("utf-16-le", errors="surrogatepass")
+    if len(utf16) > 2 * MAX_TEXT:
+        text = utf16[: 2 * MAX_TEXT].decode("utf-16-le", errors="ignore")
+    return text
+
+
+def excel_serial(value: dt.date, date1904: bool) -> float:
+    """Excel's day number for a date or datetime (1900 system keeps Excel's fake 1900-02-29)."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if date1904:
+        if day < _EPOCH_1904:
+            raise ValueError(f"{day} is before 1904-01-01, the first date of this workbook")
+        serial = (day - _EPOCH_1904).days
+    else:
+        if day < _FIRST_1900_DATE:
+            raise ValueError(f"{day} is before 1900-01-01, the first date Excel can store")
+        serial = (day - _EPOCH_1900).days - (day < _FAKE_LEAP_DAY_AFTER)
+    if not isinstance(value, dt.datetime):
+        return float(serial)
+    seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+    return serial + seconds / 86400
+
+
+def format_ids(sheet: SheetCells) -> dict[tuple[int, int], int]:
+    """Number format id per cell: from `formats`, and always a date format for date cells."""
+    ids: dict[tuple[int, int], int] = {}
+    for cell, kind in sheet.formats.items():
+        if kind in GENERAL_KINDS:
+            continue
+        if kind not in NUMBER_FORMAT_IDS:
+            raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
+        ids[cell] = NUMBER_FORMAT_IDS[kind]
+    for r, row in enumerate(sheet.rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                ids[(r, c)] = DATETIME_FORMAT_ID
+            elif isinstance(value, dt.date):
+                ids[(r, c)] = NUMBER_FORMAT_IDS["date"]
+    return ids
+
+
+def needed_format_ids(sheets: Iterable[SheetCells]) -> set[int]:
+    """Every number format id the given sheets use (the styles the workbook must provide)."""
+    return {fid for sheet in sheets for fid in format_ids(sheet).values()}
+
+
+def render_sheet(sheet: SheetCells, styles: Mapping[int, int], date1904: bool) -> bytes:
+    """Worksheet XML for `sheet`; `styles` maps a number format id to its cellXfs index."""
+    _check_shape(sheet)
+    cell_formats = format_ids(sheet)
+    body: list[str] = []
+    bounds: list[int] = []
+    for r, row in enumerate(sheet.rows):
+        cells = []
+        first = last = -1
+        for c, value in enumerate(row):
+            fid = cell_formats.get((r, c))
+            rendered = _cell(sheet.name, r, c, value, styles[fid] if fid else None, date1904)
+            if rendered:
+                cells.append(rendered)
+                first = c if first < 0 else first
+                last = c
+        if cells:
+            body.append(f'<row r="{r + 1}" spans="{first + 1}:{last + 1}">')
+            body.extend(cells)
+            body.append("</row>")
+            bounds.append(r)
+            bounds.extend((first, last))
+    head = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
+        f'<dimension ref="{_dimension(sheet, bounds)}"/>',
+        _cols(sheet),
+        "<sheetData>",
+    ]
+    return "".join([*head, *body, "</sheetData></worksheet>"]).encode("utf-8")
+
+
+def _check_shape(sheet: SheetCells) -> None:
+    if len(sheet.rows) > MAX_ROWS:
+        raise WorkbookError(
+            f"sheet {sheet.name} has {len(sheet.rows)} rows (Excel's limit 1,048,576)"
+        )
+    widest = max((len(row) for row in sheet.rows), default=0)
+    if widest > MAX_COLUMNS:
+        raise WorkbookError(f"sheet {sheet.name} has {widest} columns (Excel's limit 16,384)")
+
+
+def _dimension(sheet: SheetCells, bounds: list[int]) -> str:
+    if not bounds:
+        return "A1"
+    rows = bounds[0::3]
+    first_col = min(bounds[1::3])
+    last_col = max(bounds[2::3])
+    top = f"{column_letter(first_col)}{rows[0] + 1}"
+    bottom = f"{column_letter(last_col)}{rows[-1] + 1}"
+    return top if top == bottom else f"{top}:{bottom}"
+
+
+def _cols(sheet: SheetCells) -> str:
+    if not sheet.widths:
+        return ""
+    parts = ["<cols>"]
+    for col in sorted(sheet.widths):
+        width = sheet.widths[col]
+        if not 0 <= col < MAX_COLUMNS:
+            raise WorkbookError(f"sheet {sheet.name}: column index {col} is outside Excel's range")
+        if not (isinstance(width, int | float) and 0 < width <= MAX_WIDTH):
+            raise WorkbookError(f"sheet {sheet.name}: column width {width!r} is not in (0, 255]")
+        n = col + 1
+        parts.append(f'<col min="{n}" max="{n}" width="{float(width)!r}" customWidth="1"/>')
+    parts.append("</cols>")
+    return "".join(parts)
+
+
+def _cell(
+    sheet: str, r: int, c: int, value: CellValue, style: int | None, date1904: bool
+) -> str | None:
+    """One `<c>` element, or None when the cell is empty (None, NaN, infinite)."""
+    ref = f"{column_letter(c)}{r + 1}"
+    s = f' s="{style}"' if style else ""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = _ESCAPE_LOOKALIKE.sub("_x005F_", clean_text(value)).translate(_XML_TEXT)
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, dt.date):
+        if value != value:  # pandas NaT is a datetime that is not equal to itself
+            return None
+        try:
+            number = _number_text(excel_serial(value, date1904))
+        except ValueError as exc:
+            raise WorkbookError(f"{sheet}!{ref}: {exc}") from exc
+    elif isinstance(value, numbers.Integral) and abs(int(value)) <= 2**53:
+        number = str(int(value))
+    elif isinstance(value, numbers.Real):
+        number = _number_text(value)
+    else:
+        raise WorkbookError(f"{sheet}!{ref}: cannot write a {type(value).__name__} into a cell")
+    return None if number is None else f'<c r="{ref}"{s}><v>{number}</v></c>'
+
+
+def _number_text(value: SupportsFloat) -> str | None:
+    """Shortest text that reads back as the same double; None for NaN and infinities."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return float.__repr__(number) if math.isfinite(number) else None

@@ -1,0 +1,207 @@
+"""Write the engine-owned sheets into a user's workbook without touching anything else.
+
+Only the owned sheets' XML parts (and, when needed, the workbook's sheet list, relationships,
+content types, one style entry and the calculation chain) change; every other zip entry is copied
+byte for byte. The result goes to a temp file beside the original, is verified, and replaces the
+original atomically only if the original has not changed in the meantime. Any failure leaves the
+original untouched and raises `WorkbookError` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from rules_engine.models import SheetCells, WorkbookError
+from rules_engine.workbook import guards
+from rules_engine.workbook.guards import file_sha256
+from rules_engine.workbook.packageparts import (
+    SHARED_STRINGS_REL,
+    WORKSHEET_REL,
+    Package,
+    parse_xml,
+    q,
+)
+from rules_engine.workbook.sheetxml import MAIN_NS, needed_format_ids, render_sheet
+from rules_engine.workbook.zipsplice import ZipArchive, open_archive, splice
+
+__all__ = ["WriteReport", "file_sha256", "write_owned_sheets"]
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """Which zip parts the write replaced, added and removed (everything else is byte-identical)."""
+
+    replaced: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Target:
+    sheet: SheetCells
+    part: str
+    sheet_id: int
+    new: bool
+
+
+def write_owned_sheets(
+    path: Path, sheets: Sequence[SheetCells], *, expected_sha256: str | None = None
+) -> WriteReport:
+    """Replace or add the given engine-owned sheets in the workbook at `path`, atomically.
+
+    `expected_sha256` is the hash remembered when the workbook was read (see `file_sha256`); if
+    the file has changed since, nothing is written.
+    """
+    try:
+        return _write(Path(path), tuple(sheets), expected_sha256)
+    except WorkbookError as exc:
+        raise WorkbookError(f"Cannot write {path}: {exc}") from exc
+    except OSError as exc:
+        raise WorkbookError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write(path: Path, sheets: tuple[SheetCells, ...], expected_sha256: str | None) -> WriteReport:
+    guards.check_sheets(sheets)
+    guards.check_target_file(path)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if expected_sha256 is not None and digest != expected_sha256.strip().lower():
+        raise WorkbookError("it changed since it was read — recompute again")
+    guards.check_container(data)
+    archive = open_archive(data)
+    package = Package(archive)
+    targets = _plan(package, sheets)
+    styles = package.style_indices(needed_format_ids(sheets))
+    sheet_xml = {t.part: render_sheet(t.sheet, styles, package.date1904) for t in targets}
+    calc_chain = package.calc_chain_lists({t.sheet_id for t in targets})
+    if calc_chain is not None:
+        package.remove_part(calc_chain)
+    package.ensure_full_calc_on_load()
+    changed_xml, new_xml = package.changed_parts()
+    replace = {t.part: sheet_xml[t.part] for t in targets if not t.new} | changed_xml
+    add = [(t.part, sheet_xml[t.part]) for t in targets if t.new] + list(new_xml.items())
+    remove = frozenset(package.removed)
+    _commit(path.resolve(), archive, replace, add, remove, digest)
+    order = [e.name for e in archive.entries]
+    return WriteReport(
+        replaced=tuple(name for name in order if name in replace),
+        added=tuple(name for name, _ in add),
+        removed=tuple(name for name in order if name in remove),
+    )
+
+
+def _plan(package: Package, sheets: tuple[SheetCells, ...]) -> list[_Target]:
+    """Where each sheet goes: its existing part (after the ownership checks) or a new one."""
+    existing = {info.name.casefold(): info for info in package.sheets()}
+    shared = _SharedStrings(package)
+    targets: list[_Target] = []
+    for sheet in sheets:
+        info = existing.get(sheet.name.casefold())
+        if info is None:
+            continue
+        if info.rel_type != WORKSHEET_REL:
+            kind = "a chart sheet" if info.rel_type.endswith("/chartsheet") else "not a worksheet"
+            raise WorkbookError(
+                f"a sheet named '{info.name}' exists but is {kind}; rename it or delete it"
+            )
+        if info.part is None:
+            raise WorkbookError(f"sheet '{info.name}' has no data part; the file is damaged")
+        entry = package.archive.find(info.part)
+        assert entry is not None
+        guards.check_owned_sheet(info.name, package.archive.read(entry), shared.lookup)
+        targets.append(_Target(sheet, info.part, info.sheet_id, new=False))
+    for sheet in sheets:
+        if sheet.name.casefold() in existing:
+            continue
+        if package.structure_locked:
+            raise WorkbookError(
+                f"its structure is protected, so alvh cannot add the sheet '{sheet.name}'; "
+                "unprotect the workbook (Review > Protect Workbook) and try again"
+            )
+        part, sheet_id = package.add_sheet(sheet.name)
+        targets.append(_Target(sheet, part, sheet_id, new=True))
+    return targets
+
+
+class _SharedStrings:
+    """The shared string table, parsed only if an A1 cell refers to it."""
+
+    def __init__(self, package: Package) -> None:
+        self._package = package
+        self._items: list[etree._Element] | None = None
+
+    def lookup(self, index: int) -> str | None:
+        if self._items is None:
+            part = self._package.related(SHARED_STRINGS_REL)
+            root = None if part is None else self._package.xml(part).root
+            self._items = [] if root is None else list(root.iter(q(MAIN_NS, "si")))
+        if not 0 <= index < len(self._items):
+            return None
+        return guards.rich_text(self._items[index])
+
+
+def _commit(
+    path: Path,
+    archive: ZipArchive,
+    replace: dict[str, bytes],
+    add: list[tuple[str, bytes]],
+    remove: frozenset[str],
+    digest: str,
+) -> None:
+    """Write beside the original, verify, then swap it in only if the original is unchanged."""
+    fd, name = tempfile.mkstemp(prefix=".~alvh-", suffix=".tmp", dir=path.parent)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            splice(archive, out, replace=replace, add=add, remove=remove)
+            out.flush()
+            os.fsync(out.fileno())
+        expected = [e.name for e in archive.entries if e.name not in remove]
+        _verify(temp, expected + [n for n, _ in add], [*replace, *(n for n, _ in add)])
+        os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
+        if file_sha256(path) != digest:
+            raise WorkbookError("it changed while alvh was writing — recompute again")
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
+def _verify(temp: Path, names: list[str], xml_parts: list[str]) -> None:
+    """The written archive opens, every CRC checks out, and every part we wrote parses."""
+    try:
+        with zipfile.ZipFile(temp) as written:
+            if written.namelist() != names:
+                raise WorkbookError("the written file lists different parts than planned")
+            broken = written.testzip()
+            if broken is not None:
+                raise WorkbookError(f"part {broken} failed its checksum after writing")
+            for part in xml_parts:
+                parse_xml(part, written.read(part))
+    except (zipfile.BadZipFile, zlib.error) as exc:
+        raise WorkbookError(f"the written file failed verification ({exc})") from exc
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable where the platform allows opening a directory."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(handle)
+    finally:
+        os.close(handle)

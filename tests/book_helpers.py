@@ -1,0 +1,89 @@
+"""Building Positions frames and market states directly, without a workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rules_engine.risk.market import MarketState, ScenarioParams, VixCurve
+from rules_engine.settings import CORE_SETTINGS
+
+AS_OF = dt.date(2024, 1, 2)
+EXPIRY = dt.date(2024, 2, 1)  # 30 calendar days after AS_OF
+
+
+def leg(
+    group: str,
+    underlying: str,
+    type_: str,
+    strike: float,
+    qty: float,
+    *,
+    expiry: dt.date | None = EXPIRY,
+    multiplier: float = 100.0,
+    entry: float = np.nan,
+    iv: float = np.nan,
+    mark: float = np.nan,
+    row: int = 2,
+) -> dict[str, Any]:
+    return {
+        "group": group,
+        "underlying": underlying,
+        "type": type_,
+        "expiry": expiry,
+        "strike": strike,
+        "qty": qty,
+        "multiplier": multiplier,
+        "entry_price": entry,
+        "iv": iv,
+        "mark": mark,
+        "row": row,
+    }
+
+
+def positions(*legs: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(legs))
+    frame["row"] = range(2, 2 + len(frame))
+    return frame
+
+
+def hand_condor(group: str = "IC1", qty: float = 2) -> list[dict[str, Any]]:
+    """3700/3800 puts, 4200/4300 calls, 30 days, entry credit 7.40 per unit."""
+    return [
+        leg(group, "SPX", "PUT", 3700, qty, entry=3.10, iv=0.24),
+        leg(group, "SPX", "PUT", 3800, -qty, entry=7.60, iv=0.21),
+        leg(group, "SPX", "CALL", 4200, -qty, entry=5.20, iv=0.14),
+        leg(group, "SPX", "CALL", 4300, qty, entry=2.30, iv=0.13),
+    ]
+
+
+CURVE = VixCurve(
+    (dt.date(2024, 1, 17), dt.date(2024, 2, 14), dt.date(2024, 3, 20), dt.date(2024, 6, 18)),
+    (16.5, 17.5, 18.3, 19.6),
+)
+
+
+def state(
+    spx: float = 4000.0, vix: float = 16.0, rate: float = 0.05, q: float = 0.0
+) -> MarketState:
+    return MarketState(AS_OF, spx, vix, rate, q, CURVE)
+
+
+def default_settings(**overrides: Any) -> dict[str, Any]:
+    from rules_engine_plugins.alvh_sizer import SETTINGS as SIZER
+
+    values = {s.name: s.default for s in (*CORE_SETTINGS, *SIZER)}
+    values.update({k.replace("__", "."): v for k, v in overrides.items()})
+    return values
+
+
+def params(**overrides: Any) -> ScenarioParams:
+    return ScenarioParams.from_settings(default_settings(**overrides))
+
+
+def cell_of(row: int, field: str) -> str:
+    letters = {"strike": "E", "qty": "F", "iv": "I", "mark": "J", "expiry": "D"}
+    return f"{letters.get(field, 'A')}{row}"

@@ -1,0 +1,254 @@
+"""The whole path through the CLI: init an example, recompute, read the cells back, break inputs."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from python_calamine import CalamineWorkbook
+
+from rules_engine.cli import main
+from rules_engine.contract import OWNED_MARKER
+
+TEST_PLUGINS = Path(__file__).parent / "plugins"
+OWNED = ("Hedge", "Signals", "Risk", "Run")
+LISTING_PARTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture(scope="module")
+def example_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("example") / "book.xlsx"
+    result = run("init", str(path), "--example")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def example(example_template, tmp_path) -> Path:
+    path = tmp_path / "book.xlsx"
+    shutil.copy(example_template, path)
+    return path
+
+
+def cells(path: Path, sheet: str) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+
+
+def table(path: Path, sheet: str, title: str) -> list[dict]:
+    """The rows of the titled table on an owned sheet, as dicts keyed by header."""
+    rows = cells(path, sheet)
+    start = next(i for i, r in enumerate(rows) if r and r[0] == title)
+    header = rows[start + 1]
+    out = []
+    for r in rows[start + 2 :]:
+        if not any(v not in ("", None) for v in r):
+            break
+        out.append(dict(zip(header, r, strict=False)))
+    return out
+
+
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> zip part name, from workbook.xml and its relationships."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        wb = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    targets = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', rels))
+    targets |= {k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="(rId\d+)"', rels)}
+    out = {}
+    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(rId\d+)"', wb):
+        target = targets[rid].lstrip("/")
+        out[name] = target if target.startswith("xl/") else f"xl/{target}"
+    return out
+
+
+def raw_entries(path: Path) -> dict[str, tuple[int, bytes]]:
+    """Each zip entry's CRC and compressed bytes, read straight from the file."""
+    data = path.read_bytes()
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            start = info.header_offset
+            name_len = int.from_bytes(data[start + 26 : start + 28], "little")
+            extra_len = int.from_bytes(data[start + 28 : start + 30], "little")
+            body = start + 30 + name_len + extra_len
+            out[info.filename] = (info.CRC, data[body : body + info.compress_size])
+    return out
+
+
+def test_example_recompute_fills_every_owned_sheet(example):
+    result = run("recompute", str(example))
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "Layer" in result.output and "ACTIVE" in result.output and "STANDBY" in result.output
+    for name in OWNED:
+        assert str(cells(example, name)[0][0]).startswith(OWNED_MARKER)
+    hedge = table(example, "Hedge", cells(example, "Hedge")[2][0])
+    assert [h["Status"] for h in hedge] == ["ACTIVE", "STANDBY"]
+    assert all(h["Contracts"] > 0 and h["Cost ($)"] > 0 for h in hedge)
+    assert hedge[0]["Instrument"].startswith("VIX ") and hedge[0]["Instrument"].endswith(" call")
+    signals = {s["Signal"]: s for s in table(example, "Signals", cells(example, "Signals")[2][0])}
+    # 2018-01-26: SPX had rallied for weeks; RSI(14) was far above 70
+    assert signals["rsi"]["Status"] == "triggered" and signals["rsi"]["Value"] > 70
+    structures = table(example, "Risk", "Structures ($ per position; P&L by full repricing)")
+    condors = [s for s in structures if s["Structure"] == "iron condor"]
+    assert len(condors) == 3
+    assert all(c["Credit ($)"] > 0 and c["Max Loss ($)"] > c["Credit ($)"] for c in condors)
+    scen = table(example, "Risk", "VIX spike scenarios, hedged vs unhedged ($)")
+    assert [s["Scenario"] for s in scen] == ["VIX +5", "VIX +6", "VIX +7"]
+    assert all(s["Book P&L Unhedged ($)"] < 0 for s in scen)
+    assert all(s["Book + All Hedges ($)"] > s["Book P&L Unhedged ($)"] for s in scen)
+    run_info = {r["Field"]: r["Value"] for r in table(example, "Run", "Run")}
+    assert run_info["Status"] == "OK"
+
+
+def test_recompute_is_repeatable_and_leaves_every_other_part_byte_identical(example):
+    before = raw_entries(example)
+    assert run("recompute", str(example)).exit_code == 0
+    first = raw_entries(example)
+    parts = sheet_parts(example)
+    owned = {parts[name] for name in OWNED}
+    changed = {n for n in before if before[n] != first.get(n)}
+    assert changed <= owned | LISTING_PARTS, changed - owned - LISTING_PARTS
+    assert set(before) <= set(first)
+    snapshot = {name: cells(example, name) for name in OWNED}
+    assert run("recompute", str(example)).exit_code == 0
+    second = raw_entries(example)
+    for name in ("Hedge", "Signals", "Risk"):
+        assert cells(example, name) == snapshot[name], name
+    run_now = cells(example, "Run")
+    differing = [
+        (r, c)
+        for r, row in enumerate(run_now)
+        for c, v in enumerate(row)
+        if snapshot["Run"][r][c] != v
+    ]
+    assert all(run_now[r][0] == "Run At (UTC)" for r, _ in differing)  # only the clock moves
+    assert {n for n in first if first[n] != second[n]} <= {parts["Run"]}
+
+
+def test_plugin_folder_signal_appears_and_a_raising_plugin_is_named(example, tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    for name in ("always_warn", "raising_signal"):
+        shutil.copy(TEST_PLUGINS / f"{name}.py", folder)
+    result = run("recompute", str(example), "--plugins-dir", str(folder))
+    assert result.exit_code == 0, result.output
+    signals = {s["Signal"]: s for s in table(example, "Signals", cells(example, "Signals")[2][0])}
+    assert signals["always_warn"]["Status"] == "triggered"
+    assert signals["always_warn"]["Plugin"] == "always_warn"
+    assert signals["explodes"]["Status"] == "failed"
+    assert "boom from raising_signal" in signals["explodes"]["Explanation"]
+    assert signals["rsi"]["Status"] == "triggered"
+    messages = table(example, "Run", "Messages (errors name the sheet and cell to fix)")
+    assert any(m["Source"] == "raising_signal" and "explodes" in m["Message"] for m in messages)
+    hedge = table(example, "Hedge", cells(example, "Hedge")[2][0])
+    assert len(hedge) == 2
+    assert "raising_signal" in result.stderr
+
+
+def header_letters(ws) -> dict[str, str]:
+    return {str(c.value): c.column_letter for c in ws[1] if c.value is not None}
+
+
+def edit(path: Path, change) -> None:
+    """Change an input sheet of a test workbook (openpyxl is fine for our own fixtures)."""
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+
+
+def set_cell(sheet: str, header: str, row: int, value):
+    def change(wb):
+        ws = wb[sheet]
+        ws[f"{header_letters(ws)[header]}{row}"] = value
+
+    return change
+
+
+def delete_sheet(sheet: str):
+    def change(wb):
+        del wb[sheet]
+
+    return change
+
+
+def delete_column(sheet: str, header: str):
+    def change(wb):
+        ws = wb[sheet]
+        ws.delete_cols(ws[f"{header_letters(ws)[header]}1"].column)
+
+    return change
+
+
+def clear_positions(wb):
+    ws = wb["Positions"]
+    ws.delete_rows(2, ws.max_row)
+
+
+def crossed_condor(wb):
+    """Row 2 is a long put below the short put of its condor: move it above the short call."""
+    ws = wb["Positions"]
+    letters = header_letters(ws)
+    ws[f"{letters['Strike']}2"] = 3100
+
+
+BAD_INPUTS = {
+    "missing sheet": (delete_sheet("Market"), "Market", None, None),
+    "missing column": (delete_column("Positions", "Strike"), "Positions", None, "Strike"),
+    "non-numeric strike": (set_cell("Positions", "Strike", 3, "abc"), "Positions", 3, "Strike"),
+    "expiry before as-of": (
+        set_cell("Positions", "Expiry", 4, __import__("datetime").datetime(2018, 1, 19)),
+        "Positions",
+        4,
+        "Expiry",
+    ),
+    "negative price": (
+        set_cell("Positions", "Entry Price", 5, -1.5),
+        "Positions",
+        5,
+        "Entry Price",
+    ),
+    "crossed condor": (crossed_condor, "Positions", 2, "Strike"),
+    "empty positions": (clear_positions, "Positions", 2, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_named_in_run_and_stderr_and_inputs_stay_untouched(example, case):
+    change, sheet, row, column = BAD_INPUTS[case]
+    edit(example, change)
+    letters = {}
+    if column:
+        wb = openpyxl.load_workbook(example, read_only=True)
+        if sheet in wb.sheetnames:
+            letters = {str(c.value): c.column_letter for c in next(wb[sheet].iter_rows(max_row=1))}
+        wb.close()
+    before = raw_entries(example)
+    parts_before = sheet_parts(example)
+    result = run("recompute", str(example))
+    assert result.exit_code == 1, result.output + result.stderr
+    expected = sheet
+    if row is not None:
+        col = letters.get(column, "A") if column else "A"
+        expected = f"{sheet}!{col}{row}"
+    if column:
+        expected += f" ({column})" if row is not None else ""
+        assert column in result.stderr
+    assert expected in result.stderr, result.stderr
+    messages = table(example, "Run", "Messages (errors name the sheet and cell to fix)")
+    errors = [m for m in messages if m["Severity"] == "ERROR"]
+    assert errors and any(m["Where"].startswith(expected) for m in errors), errors
+    assert "Not computed" in cells(example, "Hedge")[3][0]
+    after = raw_entries(example)
+    for name, part in parts_before.items():
+        if name not in OWNED:
+            assert after[part] == before[part], f"input sheet {name} changed"
