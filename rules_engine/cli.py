@@ -118,7 +118,9 @@ def _sha_or_exit(path: Path) -> str:
 @click.option("--example", is_flag=True, help="Fill it with a realistic example book and market.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @plugins_dir_option
-def init_command(workbook: Path, example: bool, force: bool, plugins_dirs: tuple[Path, ...]) -> None:
+def init_command(
+    workbook: Path, example: bool, force: bool, plugins_dirs: tuple[Path, ...]
+) -> None:
     """Create a new workbook with every input sheet, its headers and the Settings rows."""
     from rules_engine.workbook.create import create_workbook
 

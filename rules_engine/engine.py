@@ -20,8 +20,10 @@ from rules_engine import __version__
 from rules_engine.contract import POSITIONS, SETTINGS, VIX_FUTURES
 from rules_engine.host import PluginHost
 from rules_engine.models import CellValue, Context, Inputs, Issue, Outputs, Reading
+from rules_engine.risk.book import HEDGE_KINDS
 from rules_engine.risk.market import MarketState, Scenario, VixCurve
-from rules_engine.risk.report import HEDGE_KINDS, RiskResult, compute_risk
+from rules_engine.risk.report import RiskResult, compute_risk
+from rules_engine.risk.structures import Condor
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import resolve_settings
 
@@ -124,45 +126,74 @@ def _hedge_frame(outcome: SizerOutcome | None, primary_label: str | None) -> pd.
     return pd.DataFrame(rows, columns=columns)
 
 
+GREEK_COLUMNS = {
+    "value": "Value ($)",
+    "delta_usd": "$Delta (per pt)",
+    "gamma_usd": "$Gamma (per pt^2)",
+    "vega_usd": "$Vega (per vol pt)",
+    "theta_usd": "$Theta (per day)",
+}
+
+
+def _condor_columns(c: Condor | None) -> dict[str, CellValue]:
+    fields: dict[str, CellValue] = {
+        "Expiry": None,
+        "Contracts": None,
+        "Long Put": None,
+        "Short Put": None,
+        "Short Call": None,
+        "Long Call": None,
+        "Credit ($)": None,
+        "Credit From": None,
+        "Max Loss ($)": None,
+        "Break-even Low (SPX)": None,
+        "Break-even High (SPX)": None,
+    }
+    if c is not None:
+        values = (
+            c.expiry,
+            c.contracts,
+            c.long_put,
+            c.short_put,
+            c.short_call,
+            c.long_call,
+            c.credit,
+            c.credit_source,
+            c.max_loss,
+            c.breakeven_low,
+            c.breakeven_high,
+        )
+        fields = dict(zip(fields, values, strict=True))
+    return fields
+
+
 def _structures_frame(risk: RiskResult, scenarios: tuple[Scenario, ...]) -> pd.DataFrame:
+    """One row per Group, then totals for the SPX book and the VIX hedges."""
     legs = risk.legs
-    pnl = {sc.label: risk.leg_pnl(sc) for sc in scenarios}
+    names = legs["group"].astype(str).to_numpy()
+    hedge = legs["kind"].isin(HEDGE_KINDS).to_numpy()
+    keys = [*dict.fromkeys(names), "All SPX legs", "All VIX hedges"]
+    code = {k: i for i, k in enumerate(keys)}
+    by_group = np.array([code[n] for n in names])
+    by_total = np.where(hedge, code["All VIX hedges"], code["All SPX legs"])
+    columns = {label: legs[col].to_numpy(dtype=float) for col, label in GREEK_COLUMNS.items()}
+    columns |= {f"P&L {sc.label} ($)": risk.leg_pnl(sc) for sc in scenarios}
+    sums = {
+        label: np.bincount(by_group, np.nan_to_num(v), len(keys))
+        + np.bincount(by_total, np.nan_to_num(v), len(keys))
+        for label, v in columns.items()
+    }
+    present = np.bincount(by_group, minlength=len(keys)) + np.bincount(
+        by_total, minlength=len(keys)
+    )
     condors = {c.group: c for c in risk.condors}
-    rows: list[dict[str, CellValue]] = []
-    groups: list[tuple[str, pd.Series]] = [
-        (str(g), legs["group"].astype(str) == str(g))
-        for g in dict.fromkeys(legs["group"].astype(str))
-    ]
-    spx = ~legs["kind"].isin(HEDGE_KINDS)
-    groups += [("All SPX legs", spx), ("All VIX hedges", ~spx)]
-    for name, mask in groups:
-        mask_arr = mask.to_numpy()
-        if not mask_arr.any():
+    rows = []
+    for i, name in enumerate(keys):
+        if not present[i]:
             continue
-        part = legs[mask_arr]
-        c = condors.get(name)
-        row: dict[str, CellValue] = {
-            "Group": name,
-            "Structure": risk.kinds.get(name, "total"),
-            "Expiry": c.expiry if c else None,  # type: ignore[dict-item]
-            "Contracts": c.contracts if c else None,
-            "Long Put": c.long_put if c else None,
-            "Short Put": c.short_put if c else None,
-            "Short Call": c.short_call if c else None,
-            "Long Call": c.long_call if c else None,
-            "Credit ($)": c.credit if c else None,
-            "Credit From": c.credit_source if c else None,
-            "Max Loss ($)": c.max_loss if c else None,
-            "Break-even Low (SPX)": c.breakeven_low if c else None,
-            "Break-even High (SPX)": c.breakeven_high if c else None,
-            "Value ($)": float(part["value"].sum()),
-            "$Delta (per pt)": float(part["delta_usd"].sum()),
-            "$Gamma (per pt^2)": float(part["gamma_usd"].sum()),
-            "$Vega (per vol pt)": float(part["vega_usd"].sum()),
-            "$Theta (per day)": float(part["theta_usd"].sum()),
-        }
-        for label, values in pnl.items():
-            row[f"P&L {label} ($)"] = float(np.nansum(values[mask_arr]))
+        row: dict[str, CellValue] = {"Group": name, "Structure": risk.kinds.get(name, "total")}
+        row |= _condor_columns(condors.get(name))
+        row |= {label: float(sums[label][i]) for label in columns}
         rows.append(row)
     return pd.DataFrame(rows)
 

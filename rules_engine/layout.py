@@ -1,8 +1,9 @@
 """Laying Outputs out as the four engine-owned sheets, the same for every adapter.
 
-Each sheet starts with the ownership marker in A1 (so a same-named user sheet is never overwritten),
-then titled tables separated by a blank row. Positions are stable: the Hedge table's header is always
-row 4 and layer 1 is row 5, so user formulas that read our cells keep working across recomputes.
+Each sheet starts with the ownership marker in A1 (so a same-named user sheet is never
+overwritten), then titled tables separated by a blank row. Positions are stable: the Hedge table's
+header is always row 4 and layer 1 is row 5, so user formulas that read our cells keep working
+across recomputes.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def lay_out(outputs: Outputs) -> list[SheetCells]:
             run.done(),
         ]
     hedge = _Sheet(HEDGE)
-    hedge.table("Hedge layers (VIX calls; prices in VIX points, 1 contract = 100 x VIX)", outputs.hedge)
+    title = "Hedge layers (VIX calls; prices in VIX points, 1 contract = 100 x VIX)"
+    hedge.table(title, outputs.hedge)
     signals = _Sheet(SIGNALS)
     signals.table("Signal readings (strength 0-1 feeds the hedge ratio)", outputs.signals)
     risk = _Sheet(RISK)

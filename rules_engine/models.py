@@ -210,7 +210,7 @@ class SheetCells:
     """One engine-owned sheet, laid out and ready for any adapter to write.
 
     `rows[r][c]` is the value of the cell at 0-based row r, column c (row 0 is spreadsheet row 1).
-    `formats` maps (r, c) to a number format kind: 'date', 'percent', 'money', 'integer', 'number'.
+    `formats` maps (r, c) to a number format kind: 'date', 'percent', 'money', 'integer'.
     `widths` maps a 0-based column to a width in Excel character units.
     """
 

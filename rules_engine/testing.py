@@ -1,9 +1,9 @@
 """Helpers for plugin authors' tests: evaluate one signal or sizer on a small constructed Context.
 
-    from rules_engine.testing import make_context, evaluate_signal
-    ctx = make_context(closes=[100, 101, 102, ...], settings={"rsi.threshold": 70})
-    outcome = evaluate_signal(my_signal, ctx)
-    assert outcome.status == "triggered"
+from rules_engine.testing import make_context, evaluate_signal
+ctx = make_context(closes=[100, 101, 102, ...], settings={"rsi.threshold": 70})
+outcome = evaluate_signal(my_signal, ctx)
+assert outcome.status == "triggered"
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Plugin discovery and attribution: built-ins, entry points, plugin folders, and every failure mode."""
+"""Plugin discovery and attribution: built-ins, entry points, plugin folders, failure modes."""
 
 from __future__ import annotations
 

@@ -71,8 +71,10 @@ def test_leading_nans_are_skipped_like_talib(indicator: Indicator, reference: Re
     closes.iloc[:7] = np.nan
     got = indicator(closes, 10)
     assert_matches_talib(got, reference(closes.to_numpy(dtype=np.float64), 10))
-    assert np.isnan(got.iloc[15]) == (indicator is not sma and indicator is not ema)
-    assert not np.isnan(got.iloc[17])  # 7 skipped + 10 values + (1 change for RSI)
+    # 7 skipped, then 10 values: SMA and EMA start at 7 + 10 - 1 = 16, RSI (10 changes) at 17.
+    first = 17 if indicator is rsi else 16
+    assert got.iloc[:first].isna().all()
+    assert not np.isnan(got.iloc[first])
 
 
 @pytest.mark.parametrize("indicator", [sma, ema, rsi])
@@ -119,7 +121,11 @@ def test_flat_window_gives_zero_then_a_rise_gives_100() -> None:
 
 @pytest.mark.parametrize("indicator", [sma, ema, rsi])
 def test_too_short_or_empty_input_is_all_nan(indicator: Indicator) -> None:
-    for closes in (pd.Series([1.0, 2.0, 3.0]), pd.Series([np.nan, np.nan]), pd.Series([], dtype=float)):
+    for closes in (
+        pd.Series([1.0, 2.0, 3.0]),
+        pd.Series([np.nan, np.nan]),
+        pd.Series([], dtype=float),
+    ):
         got = indicator(closes, 5)
         assert got.index.equals(closes.index)
         assert got.isna().all()

@@ -9,11 +9,6 @@ import pandas as pd
 import pytest
 from book_helpers import AS_OF, cell_of, default_settings, hand_condor, leg, positions, state
 from reference_pricing import black76_price
-
-from rules_engine.models import Context, Reading, Sizer
-from rules_engine.risk.market import Scenario
-from rules_engine.risk.report import compute_risk
-from rules_engine.testing import run_one_sizer
 from rules_engine_plugins.alvh_sizer import (
     SETTINGS,
     nearest_expiry,
@@ -21,6 +16,11 @@ from rules_engine_plugins.alvh_sizer import (
     signal_stress,
     size,
 )
+
+from rules_engine.models import Context, Reading, Sizer
+from rules_engine.risk.market import Scenario
+from rules_engine.risk.report import compute_risk
+from rules_engine.testing import run_one_sizer
 
 FEB = dt.date(2024, 2, 14)  # 43 days, future 17.5
 MAR = dt.date(2024, 3, 20)  # 78 days, future 18.3
@@ -84,7 +84,10 @@ def test_base_layer_offsets_forty_percent_without_signals():
 
 def test_signal_stress_moves_the_ratio_and_activates_layer_two():
     ctx, risk = context(alvh__carry_budget=5.0)
-    layers = size(ctx, {"a": reading(1.0), "b": reading(0.0)})  # stress 0.5 -> ratio 0.50
+    one = size(ctx, {"a": reading(1.0)})  # full stress, but a single signal does not confirm
+    assert one[1].status == "STANDBY" and "now 1: a" in one[1].trigger
+    # stress (1.0 + 0.5 + 0.0) / 3 = 0.5 -> ratio 0.40 + 0.20 x 0.5 = 0.50; two signals triggered
+    layers = size(ctx, {"a": reading(1.0), "b": reading(0.5), "c": reading(0.0)})
     loss = -risk.pnl(Scenario(6.0)).book
     pay, _ = per_contract_payoff(17.5, 24.0, 43, 6.0)
     assert layers[0].contracts == math.ceil(0.50 * loss / pay)
@@ -92,7 +95,7 @@ def test_signal_stress_moves_the_ratio_and_activates_layer_two():
 
 
 def test_carry_budget_caps_the_base_layer_and_says_so():
-    ctx, risk = context()  # budget 25% of the $1,480 credit = $370
+    ctx, _ = context()  # budget 25% of the $1,480 credit = $370
     first = size(ctx, {})[0]
     _, price = per_contract_payoff(17.5, 24.0, 43, 6.0)
     assert first.contracts == math.floor(370 / (price * 100))

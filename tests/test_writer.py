@@ -17,7 +17,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -611,3 +613,31 @@ def test_arbitrary_cells_round_trip(template_book: Path, values: list[CellValue]
             assert isinstance(value, int | float)
             expected.append(float(value))
     assert read == expected
+
+
+def test_numpy_and_pandas_scalars(book: Path) -> None:
+    row = (np.float64(0.1), np.int64(7), np.bool_(True), pd.NaT, pd.Timestamp("2024-01-02 09:30"))
+    write_owned_sheets(book, [owned("Hedge", row, ("end",))])
+    assert read_sheet(book, "Hedge")[1] == [0.1, 7.0, True, "", dt.datetime(2024, 1, 2, 9, 30)]
+
+
+def test_workbook_namespaces_and_declaration_preserved(tmp_path: Path) -> None:
+    path = tmp_path / "rich.xlsx"
+    shutil.copyfile(ENCRYPTED.parent / "calamine_picture_richdata.xlsx", path)
+    os.chmod(path, 0o644)
+    old = part(path, "xl/workbook.xml")
+    write_owned_sheets(path, sample_sheets())
+    new = part(path, "xl/workbook.xml")
+    old_root, new_root = etree.fromstring(old), etree.fromstring(new)
+    assert new_root.nsmap == old_root.nsmap
+    ignorable = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Ignorable"
+    assert new_root.get(ignorable) == old_root.get(ignorable) == "x15 xr xr6 xr10 xr2"
+    declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+    assert old.startswith(declaration) and new.startswith(declaration)
+    # everything but the sheet list and calcPr is unchanged, element for element
+    for tag in ("sheets", "calcPr"):
+        for root in (old_root, new_root):
+            found = root.find(f"{{{MAIN}}}{tag}")
+            assert found is not None
+            root.remove(found)
+    assert etree.tostring(new_root) == etree.tostring(old_root)

@@ -145,5 +145,5 @@ def expected_readback(name: str) -> list[list[object]]:
 def read_sheet(path: Path, name: str) -> list[list[object]]:
     """A sheet's values as python-calamine reads them."""
     book = python_calamine.CalamineWorkbook.from_path(str(path))
-    rows: list[list[object]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return rows
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return [list(row) for row in rows]

@@ -33,6 +33,8 @@ ETP_LEVERAGE: dict[str, float] = {
 }
 
 KINDS = ("spx_option", "vix_option", "vix_future", "etp")
+#: Leg kinds that are VIX hedges (long VIX exposure) rather than the SPX book.
+HEDGE_KINDS = frozenset({"vix_option", "vix_future", "etp"})
 
 #: (spreadsheet row, field) -> A1 address on the Positions sheet, for messages.
 CellOf = Callable[[int, str], str]

@@ -17,12 +17,10 @@ import pandas as pd
 
 from rules_engine.models import Issue
 from rules_engine.pricing import black76
-from rules_engine.risk.book import CellOf, price_book, stressed_prices
+from rules_engine.risk.book import HEDGE_KINDS, CellOf, price_book, stressed_prices
 from rules_engine.risk.market import MarketState, Scenario, ScenarioParams, futures_beta
 from rules_engine.risk.structures import Condor, recognise
 from rules_engine.settings import parse_points
-
-HEDGE_KINDS = ("vix_option", "vix_future", "etp")
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ input error naming the cell, since every figure derived from them would be wrong
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from rules_engine.contract import POSITIONS
 from rules_engine.models import Issue
-from rules_engine.risk.book import CellOf
+from rules_engine.risk.book import HEDGE_KINDS, CellOf
 
 IRON_CONDOR = "iron condor"
 VIX_HEDGE = "VIX hedge"
@@ -26,7 +28,7 @@ class Condor:
     """The figures of one recognised iron condor, in dollars and SPX points."""
 
     group: str
-    expiry: object
+    expiry: dt.date
     contracts: float
     multiplier: float
     long_put: float
@@ -40,33 +42,43 @@ class Condor:
     breakeven_high: float
 
 
-def _leg(frame: pd.DataFrame, type_: str, short: bool) -> pd.Series | None:
-    mask = (frame["type"] == type_) & ((frame["qty"] < 0) if short else (frame["qty"] > 0))
-    picked = frame[mask]
-    return picked.iloc[0] if len(picked) == 1 else None
+Leg = dict[str, Any]
 
 
-def _crossed(legs: pd.DataFrame, cell_of: CellOf) -> list[Issue]:
-    """Errors for a condor-shaped group whose strikes are out of order."""
+def _leg(legs: list[Leg], type_: str, short: bool) -> Leg | None:
+    picked = [g for g in legs if g["type"] == type_ and (g["qty"] < 0 if short else g["qty"] > 0)]
+    return picked[0] if len(picked) == 1 else None
+
+
+def _four(legs: list[Leg]) -> tuple[Leg, Leg, Leg, Leg]:
+    """Long put, short put, short call, long call of a condor-shaped group."""
     lp, sp = _leg(legs, "PUT", False), _leg(legs, "PUT", True)
     sc, lc = _leg(legs, "CALL", True), _leg(legs, "CALL", False)
     assert lp is not None and sp is not None and sc is not None and lc is not None
-    group = legs["group"].iloc[0]
+    return lp, sp, sc, lc
+
+
+def _crossed(group: str, legs: list[Leg], cell_of: CellOf) -> list[Issue]:
+    """Errors for a condor-shaped group whose strikes are out of order."""
+    lp, sp, sc, lc = _four(legs)
+    k = {
+        name: f"{leg['strike']:g}" for name, leg in (("lp", lp), ("sp", sp), ("sc", sc), ("lc", lc))
+    }
     checks = [
         (
             lp,
-            lp.strike < sp.strike,
-            f"the long put ({lp.strike:g}) must be below the short put ({sp.strike:g})",
+            lp["strike"] < sp["strike"],
+            f"the long put ({k['lp']}) must be below the short put ({k['sp']})",
         ),
         (
             sp,
-            sp.strike <= sc.strike,
-            f"the short put ({sp.strike:g}) must not be above the short call ({sc.strike:g})",
+            sp["strike"] <= sc["strike"],
+            f"the short put ({k['sp']}) must not be above the short call ({k['sc']})",
         ),
         (
             lc,
-            lc.strike > sc.strike,
-            f"the long call ({lc.strike:g}) must be above the short call ({sc.strike:g})",
+            lc["strike"] > sc["strike"],
+            f"the long call ({k['lc']}) must be above the short call ({k['sc']})",
         ),
     ]
     return [
@@ -74,7 +86,7 @@ def _crossed(legs: pd.DataFrame, cell_of: CellOf) -> list[Issue]:
             "error",
             f"iron condor {group!r} has crossed strikes: {text}",
             POSITIONS,
-            cell_of(int(leg.row), "strike"),
+            cell_of(int(leg["row"]), "strike"),
             "Strike",
             "risk",
         )
@@ -83,82 +95,80 @@ def _crossed(legs: pd.DataFrame, cell_of: CellOf) -> list[Issue]:
     ]
 
 
-def _is_condor_shape(legs: pd.DataFrame) -> bool:
-    if len(legs) != 4 or not (legs["kind"] == "spx_option").all():
+def _is_condor_shape(legs: list[Leg]) -> bool:
+    if len(legs) != 4 or any(g["kind"] != "spx_option" for g in legs):
         return False
-    if legs["expiry"].nunique() != 1:
+    if len({g["expiry"] for g in legs}) != 1:
         return False
     return all(_leg(legs, t, s) is not None for t in ("PUT", "CALL") for s in (True, False))
 
 
-def _condor(legs: pd.DataFrame) -> Condor:
-    lp, sp = _leg(legs, "PUT", False), _leg(legs, "PUT", True)
-    sc, lc = _leg(legs, "CALL", True), _leg(legs, "CALL", False)
-    assert lp is not None and sp is not None and sc is not None and lc is not None
-    contracts = float(abs(sp.qty))
-    multiplier = float(sp.multiplier)
-    entry = legs["entry_price"].to_numpy(dtype=float)
-    has_entry = bool(np.isfinite(entry).all())
-    premium = entry if has_entry else legs["price"].to_numpy(dtype=float)
-    credit = float(-(legs["qty"] * legs["multiplier"] * premium).sum())
-    width = max(sp.strike - lp.strike, lc.strike - sc.strike)
+def _condor(group: str, legs: list[Leg]) -> Condor:
+    lp, sp, sc, lc = _four(legs)
+    contracts = float(abs(sp["qty"]))
+    multiplier = float(sp["multiplier"])
+    has_entry = all(math.isfinite(g["entry_price"]) for g in legs)
+    premium = [g["entry_price"] if has_entry else g["price"] for g in legs]
+    credit = -sum(g["qty"] * g["multiplier"] * p for g, p in zip(legs, premium, strict=True))
+    width = max(sp["strike"] - lp["strike"], lc["strike"] - sc["strike"])
     per_unit = credit / (contracts * multiplier)
     return Condor(
-        group=str(sp.group),
-        expiry=sp.expiry,
+        group=group,
+        expiry=sp["expiry"],
         contracts=contracts,
         multiplier=multiplier,
-        long_put=float(lp.strike),
-        short_put=float(sp.strike),
-        short_call=float(sc.strike),
-        long_call=float(lc.strike),
-        credit=credit,
+        long_put=float(lp["strike"]),
+        short_put=float(sp["strike"]),
+        short_call=float(sc["strike"]),
+        long_call=float(lc["strike"]),
+        credit=float(credit),
         credit_source="Entry Price" if has_entry else "today's model price",
         max_loss=float(width * contracts * multiplier - credit),
-        breakeven_low=float(sp.strike - per_unit),
-        breakeven_high=float(sc.strike + per_unit),
+        breakeven_low=float(sp["strike"] - per_unit),
+        breakeven_high=float(sc["strike"] + per_unit),
     )
+
+
+def _kind(name: str, legs: list[Leg], cell_of: CellOf, issues: list[Issue]) -> str:
+    if all(g["kind"] in HEDGE_KINDS for g in legs):
+        return VIX_HEDGE
+    if not _is_condor_shape(legs):
+        return OTHER
+    crossed = _crossed(name, legs, cell_of)
+    if crossed:
+        issues.extend(crossed)
+        return OTHER
+    if len({abs(g["qty"]) for g in legs}) != 1 or len({g["multiplier"] for g in legs}) != 1:
+        issues.append(
+            Issue(
+                "warning",
+                f"group {name!r} has iron-condor legs of unequal size or multiplier; it is "
+                "priced and stressed but not treated as a condor",
+                POSITIONS,
+                cell_of(int(legs[0]["row"]), "qty"),
+                "Qty",
+                "risk",
+            )
+        )
+        return OTHER
+    return IRON_CONDOR
 
 
 def recognise(
     legs: pd.DataFrame, cell_of: CellOf
 ) -> tuple[dict[str, str], list[Condor], list[Issue]]:
     """Kind of every group, the condors' figures, and problems found on the way."""
+    groups: dict[str, list[Leg]] = {}
+    for record in legs.to_dict("records"):
+        groups.setdefault(str(record["group"]), []).append(record)  # type: ignore[arg-type]
     kinds: dict[str, str] = {}
     condors: list[Condor] = []
     issues: list[Issue] = []
-    for group, frame in legs.groupby("group", sort=False):
-        name = str(group)
-        if frame["kind"].isin(["vix_option", "vix_future", "etp"]).all():
-            kinds[name] = VIX_HEDGE
+    for name, members in groups.items():
+        kinds[name] = _kind(name, members, cell_of, issues)
+        if kinds[name] != IRON_CONDOR:
             continue
-        if not _is_condor_shape(frame):
-            kinds[name] = OTHER
-            continue
-        crossed = _crossed(frame, cell_of)
-        if crossed:
-            issues.extend(crossed)
-            kinds[name] = OTHER
-            continue
-        sizes = frame["qty"].abs().unique()
-        multipliers = frame["multiplier"].unique()
-        if len(sizes) != 1 or len(multipliers) != 1:
-            kinds[name] = OTHER
-            first = int(frame["row"].iloc[0])
-            issues.append(
-                Issue(
-                    "warning",
-                    f"group {name!r} has iron-condor legs of unequal size or multiplier; it is "
-                    "priced and stressed but not treated as a condor",
-                    POSITIONS,
-                    cell_of(first, "qty"),
-                    "Qty",
-                    "risk",
-                )
-            )
-            continue
-        kinds[name] = IRON_CONDOR
-        condor = _condor(frame)
+        condor = _condor(name, members)
         if condor.credit_source != "Entry Price":
             issues.append(
                 Issue(
@@ -166,7 +176,7 @@ def recognise(
                     f"iron condor {name!r}: Entry Price is blank on some legs, so credit, max loss "
                     "and break-evens use today's model prices",
                     POSITIONS,
-                    cell_of(int(frame["row"].iloc[0]), "entry_price"),
+                    cell_of(int(members[0]["row"]), "entry_price"),
                     "Entry Price",
                     "risk",
                 )

@@ -32,6 +32,8 @@ CALC_CHAIN_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.c
 STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CONTENT_TYPES = "[Content_Types].xml"
 
+_DECLARATION = re.compile(rb"<\?xml[^>]*\?>\s*")
+_EXCEL_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _TRUE = frozenset({"1", "true"})
 #: Elements of CT_Workbook that come before calcPr (it is inserted after the last present).
@@ -82,12 +84,21 @@ def rels_path(part: str) -> str:
     return posixpath.join(folder, "_rels", base + ".rels")
 
 
+def declaration(content: bytes) -> bytes:
+    """The part's own UTF-8 XML declaration (reused verbatim on write), or Excel's usual one."""
+    found = _DECLARATION.match(content)
+    if found and (b"encoding" not in found.group(0) or b"utf-8" in found.group(0).lower()):
+        return found.group(0)
+    return _EXCEL_DECLARATION
+
+
 @dataclass
 class XmlPart:
-    """A parsed part and whether this write changed it."""
+    """A parsed part, the declaration it came with, and whether this write changed it."""
 
     name: str
     tree: etree._ElementTree
+    prolog: bytes = b""
     new: bool = False
     changed: bool = False
 
@@ -96,12 +107,8 @@ class XmlPart:
         return self.tree.getroot()
 
     def serialize(self) -> bytes:
-        standalone = self.tree.docinfo.standalone
-        if standalone is None:
-            return etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8")
-        return etree.tostring(
-            self.tree, xml_declaration=True, encoding="UTF-8", standalone=standalone
-        )
+        body = etree.tostring(self.tree, xml_declaration=False, encoding="UTF-8")
+        return (self.prolog or _EXCEL_DECLARATION) + body
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,8 @@ class Package:
         if name not in self._parts:
             entry = self.archive.find(name)
             assert entry is not None
-            self._parts[name] = XmlPart(name, parse_xml(name, self.archive.read(entry)))
+            content = self.archive.read(entry)
+            self._parts[name] = XmlPart(name, parse_xml(name, content), declaration(content))
         return self._parts[name]
 
     def _relationships(self) -> list[etree._Element]:

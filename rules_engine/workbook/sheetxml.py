@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import SupportsFloat
 
+import numpy as np
+
 from rules_engine.contract import NUMBER_FORMAT_IDS, column_letter
 from rules_engine.models import CellValue, SheetCells, WorkbookError
 
@@ -168,7 +170,7 @@ def _cell(
     if isinstance(value, str):
         text = _ESCAPE_LOOKALIKE.sub("_x005F_", clean_text(value)).translate(_XML_TEXT)
         return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, dt.date):
         if value != value:  # pandas NaT is a datetime that is not equal to itself
@@ -177,12 +179,14 @@ def _cell(
             number = _number_text(excel_serial(value, date1904))
         except ValueError as exc:
             raise WorkbookError(f"{sheet}!{ref}: {exc}") from exc
-    elif isinstance(value, numbers.Integral) and abs(int(value)) <= 2**53:
+    elif isinstance(value, float):
+        number = _number_text(value)
+    elif isinstance(value, int | numbers.Integral) and abs(int(value)) <= 2**53:
         number = str(int(value))
     elif isinstance(value, numbers.Real):
         number = _number_text(value)
     else:
-        raise WorkbookError(f"{sheet}!{ref}: cannot write a {type(value).__name__} into a cell")
+        raise WorkbookError(f"{sheet}!{ref}: cannot write {type(value)} into a cell")
     return None if number is None else f'<c r="{ref}"{s}><v>{number}</v></c>'
 
 

@@ -1,4 +1,4 @@
-"""A user plugin: a signal that always triggers at half strength (tests the plugin folder path)."""
+"""A user plugin: a signal that always triggers at half strength (tests plugin folders)."""
 
 from rules_engine import Reading, Setting, Signal, hookimpl
 
@@ -7,7 +7,9 @@ __version__ = "1.2.3"
 
 def evaluate(ctx):
     level = ctx.settings["always_warn.level"]
-    return Reading(value=level, triggered=True, strength=0.5, explanation=f"always warns at {level}")
+    return Reading(
+        value=level, triggered=True, strength=0.5, explanation=f"always warns at {level}"
+    )
 
 
 @hookimpl
