@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from rules_engine.indicators import rsi
-
 from rules_engine import Context, Reading, Setting, Signal, hookimpl
+from rules_engine.indicators import rsi
 
 PERIOD = Setting(
     "rsi.period", 14, "int", "RSI look-back in trading days (Wilder's 14).", minimum=2, maximum=250

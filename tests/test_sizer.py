@@ -9,6 +9,11 @@ import pandas as pd
 import pytest
 from book_helpers import AS_OF, cell_of, default_settings, hand_condor, leg, positions, state
 from reference_pricing import black76_price
+
+from rules_engine.models import Context, Reading, Sizer
+from rules_engine.risk.market import Scenario
+from rules_engine.risk.report import compute_risk
+from rules_engine.testing import run_one_sizer
 from rules_engine_plugins.alvh_sizer import (
     SETTINGS,
     nearest_expiry,
@@ -16,11 +21,6 @@ from rules_engine_plugins.alvh_sizer import (
     signal_stress,
     size,
 )
-
-from rules_engine.models import Context, Reading, Sizer
-from rules_engine.risk.market import Scenario
-from rules_engine.risk.report import compute_risk
-from rules_engine.testing import run_one_sizer
 
 FEB = dt.date(2024, 2, 14)  # 43 days, future 17.5
 MAR = dt.date(2024, 3, 20)  # 78 days, future 18.3
