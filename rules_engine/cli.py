@@ -6,7 +6,6 @@ stderr; 2 the workbook file could not be read or written (nothing was changed).
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,17 +75,16 @@ def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: boo
     from rules_engine.workbook.writer import write_owned_sheets
 
     host = load_plugins(plugins_dirs)
-    now = dt.datetime.now(dt.UTC)
     try:
         read = read_workbook(workbook)
     except WorkbookError as exc:
         _err(f"alvh: cannot read {workbook}: {exc}")
         sys.exit(EXIT_FILE_ERROR)
     except InputError as exc:
-        outputs = failed_outputs(host, exc.issues, now)
+        outputs = failed_outputs(host, exc.issues)
         sha = _sha_or_exit(workbook)
     else:
-        outputs = recompute(read.inputs, host, now=now)
+        outputs = recompute(read.inputs, host)
         sha = read.sha256
     try:
         write_owned_sheets(workbook, lay_out(outputs), expected_sha256=sha)

@@ -256,7 +256,7 @@ def _plugins_frame(host: PluginHost) -> pd.DataFrame:
 
 
 def failed_outputs(
-    host: PluginHost, issues: list[Issue], now: dt.datetime, as_of: dt.date | None = None
+    host: PluginHost, issues: list[Issue], as_of: dt.date | None = None
 ) -> Outputs:
     """Outputs that carry only the run log: what a run with input errors writes."""
     return Outputs(
@@ -265,21 +265,20 @@ def failed_outputs(
         risk_structures=pd.DataFrame(),
         risk_scenarios=pd.DataFrame(),
         risk_legs=pd.DataFrame(),
-        run_info=_run_info(as_of, None, issues, now),
+        run_info=_run_info(as_of, None, issues),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
     )
 
 
 def _run_info(
-    as_of: dt.date | None, sizer: str | None, issues: list[Issue], now: dt.datetime
+    as_of: dt.date | None, sizer: str | None, issues: list[Issue]
 ) -> tuple[tuple[str, CellValue], ...]:
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)
     status = "OK" if not errors else f"FAILED: {errors} error(s), see Messages"
     return (
         ("Status", status),
-        ("Run At (UTC)", now.strftime("%Y-%m-%d %H:%M:%S")),
         ("alvh Version", __version__),
         ("As Of", as_of),
         ("Sizer", sizer or ""),
@@ -334,9 +333,12 @@ def build_context(inputs: Inputs, settings: Mapping[str, Any], risk: RiskResult)
     )
 
 
-def recompute(inputs: Inputs, host: PluginHost, *, now: dt.datetime | None = None) -> Outputs:
-    """Everything the engine writes, from the workbook's inputs and the loaded plugins."""
-    now = now or dt.datetime.now(dt.UTC)
+def recompute(inputs: Inputs, host: PluginHost) -> Outputs:
+    """Everything the engine writes, from the workbook's inputs and the loaded plugins.
+
+    Deterministic: the same inputs and plugins give the same cells (no wall-clock time is written,
+    so recomputing an unchanged workbook rewrites identical sheets).
+    """
     settings, issues = resolve_settings(inputs.settings, host.declared_settings)
     issues = [*inputs.warnings, *issues]
     sizer_name = str(settings["engine.sizer"])
@@ -357,13 +359,13 @@ def recompute(inputs: Inputs, host: PluginHost, *, now: dt.datetime | None = Non
     state, market_issues = _market_state(inputs)
     issues += market_issues
     if state is None or any(i.severity == "error" for i in issues):
-        return failed_outputs(host, issues, now, inputs.market["as_of"])
+        return failed_outputs(host, issues, inputs.market["as_of"])
     risk = compute_risk(
         inputs.positions, state, settings, inputs.market, partial(inputs.cell, POSITIONS)
     )
     issues += risk.issues
     if any(i.severity == "error" for i in issues) or sizer_entry is None:
-        return failed_outputs(host, issues, now, inputs.market["as_of"])
+        return failed_outputs(host, issues, inputs.market["as_of"])
     ctx = build_context(inputs, settings, risk)
     outcomes = run_signals(host.signals, ctx)
     readings: dict[str, Reading] = {o.signal: o.reading for o in outcomes if o.reading is not None}
@@ -379,7 +381,7 @@ def recompute(inputs: Inputs, host: PluginHost, *, now: dt.datetime | None = Non
         risk_structures=_structures_frame(risk, scenarios),
         risk_scenarios=_scenarios_frame(risk, scenarios, sized),
         risk_legs=legs,
-        run_info=_run_info(inputs.market["as_of"], sizer_name, issues, now),
+        run_info=_run_info(inputs.market["as_of"], sizer_name, issues),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
     )

@@ -386,7 +386,7 @@ def test_refuses_non_zip(tmp_path: Path) -> None:
 def test_refuses_the_real_encrypted_workbook(tmp_path: Path) -> None:
     path = tmp_path / ENCRYPTED.name
     shutil.copyfile(ENCRYPTED, path)
-    assert_refused(path, sample_sheets(), "password", ".xls")
+    assert_refused(path, sample_sheets(), "password", "encrypted")
 
 
 def test_refuses_xlsb(tmp_path: Path) -> None:

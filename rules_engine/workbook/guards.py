@@ -19,6 +19,8 @@ from rules_engine.workbook.sheetxml import MAIN_NS
 
 OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_SIGNATURE = b"PK\x03\x04"
+#: The stream an encrypted OOXML package keeps inside its OLE2 container (MS-OFFCRYPTO).
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _FORBIDDEN_IN_SHEET_NAMES = frozenset("[]:*?/\\")
 _MAX_SHEET_NAME = 31
 
@@ -97,14 +99,23 @@ def _owner(lock: Path, *, excel: bool) -> str:
 
 
 def check_container(data: bytes) -> None:
-    """The bytes are a zip package, not an encrypted/legacy OLE2 file or something else."""
+    """The bytes are a zip package, not an encrypted/legacy OLE2 file or something else.
+
+    Shared by the reader and the writer, so both refuse the same files with the same words.
+    """
     if data.startswith(OLE2_SIGNATURE):
+        if ENCRYPTED_STREAM in data:
+            raise WorkbookError(
+                "the workbook is encrypted (password-protected); open it in Excel, remove the "
+                "password (File > Info > Protect Workbook) and save it, then try again"
+            )
         raise WorkbookError(
-            "it is password-protected (encrypted) or a legacy .xls file; alvh cannot write into "
-            "it. Remove the password (File > Info > Protect Workbook) or save it as .xlsx"
+            "this is an old-format .xls (OLE2) file; open it in Excel and save it as .xlsx"
         )
+    if not data:
+        raise WorkbookError("the file is empty")
     if not data.startswith(ZIP_SIGNATURE):
-        raise WorkbookError("it is not an Excel workbook (.xlsx or .xlsm)")
+        raise WorkbookError("the file is not an Excel workbook (.xlsx or .xlsm)")
 
 
 def check_owned_sheet(

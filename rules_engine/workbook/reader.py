@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import io
 import math
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +21,9 @@ import python_calamine as calamine
 from rules_engine import contract as c
 from rules_engine.models import InputError, Inputs, SettingCell, WorkbookError
 from rules_engine.workbook.cells import CellError, RawCell, is_blank, show, to_date, to_number
+from rules_engine.workbook.guards import check_container
 from rules_engine.workbook.sheetparse import Problems, Table, parse_table
-
-_OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
-_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-#: Refuse zip bombs before parsing: a real workbook is far below these.
-_MAX_ENTRIES = 10_000
-_MAX_UNZIPPED = 512 * 1024 * 1024
+from rules_engine.workbook.zipsplice import open_archive
 
 _TYPE_SYNONYMS = {
     **dict.fromkeys(("C", "CALL", "CALLS"), "CALL"),
@@ -111,29 +106,11 @@ def _load(path: Path) -> bytes:
 
 def _open(path: Path, data: bytes) -> calamine.CalamineWorkbook:
     """Check the container before calamine parses it: encrypted, legacy, oversized files fail."""
-    if data.startswith(_OLE2):
-        if _ENCRYPTED_STREAM in data:
-            raise WorkbookError(
-                f"{path}: the workbook is encrypted (password-protected); open it in Excel, "
-                "remove the password (File > Info > Protect Workbook) and save it, then try again"
-            )
-        raise WorkbookError(
-            f"{path}: this is an old-format .xls (OLE2) file; open it in Excel and save it as .xlsx"
-        )
-    if not data.startswith(b"PK"):
-        what = "is empty" if not data else "is not an Excel workbook (.xlsx or .xlsm)"
-        raise WorkbookError(f"{path}: the file {what}")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            entries = package.infolist()
-    except zipfile.BadZipFile as exc:
-        raise WorkbookError(f"{path}: the file is damaged (not a readable zip package)") from exc
-    unzipped = sum(e.file_size for e in entries)
-    if len(entries) > _MAX_ENTRIES or unzipped > _MAX_UNZIPPED:
-        raise WorkbookError(
-            f"{path}: refusing to read: the package holds {len(entries)} parts expanding to "
-            f"{unzipped // 2**20} MB (limits {_MAX_ENTRIES} parts, {_MAX_UNZIPPED // 2**20} MB)"
-        )
+        check_container(data)
+        open_archive(data)
+    except WorkbookError as exc:
+        raise WorkbookError(f"{path}: {exc}") from None
     try:
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (calamine.CalamineError, ValueError, OSError) as exc:
