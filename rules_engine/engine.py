@@ -255,9 +255,7 @@ def _plugins_frame(host: PluginHost) -> pd.DataFrame:
     )
 
 
-def failed_outputs(
-    host: PluginHost, issues: list[Issue], as_of: dt.date | None = None
-) -> Outputs:
+def failed_outputs(host: PluginHost, issues: list[Issue], as_of: dt.date | None = None) -> Outputs:
     """Outputs that carry only the run log: what a run with input errors writes."""
     return Outputs(
         hedge=pd.DataFrame(),

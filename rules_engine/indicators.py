@@ -3,7 +3,7 @@
 Why not TA-Lib itself: the engine must also run in Pyodide (xlwings Lite), where TA-Lib cannot be
 installed; the tests use TA-Lib as the reference these functions must reproduce.
 
-Conventions (TA-Lib defaults; /work/shared/notes/market-model.md, "Indicator conventions"):
+Conventions (TA-Lib defaults; ../shared/notes/market-model.md, "Indicator conventions"):
 - Leading NaNs are skipped, as TA-Lib does: the series starts at its first valid value.
 - A NaN after the first valid value (a gap or a blank last row) raises ValueError naming its index
   label: TA-Lib silently returns NaN or 0 from such a point on, which a signal would misread.

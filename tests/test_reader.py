@@ -22,7 +22,7 @@ from rules_engine.workbook.cells import CellError, RawCell, to_date, to_number
 from rules_engine.workbook.reader import WorkbookRead, read_workbook
 from rules_engine.workbook.sheetparse import Problems, parse_table
 
-ENCRYPTED = Path("/work/shared/data/real-workbooks/calamine_pass_protected.xlsx")
+ENCRYPTED = Path(__file__).parent / "data" / "real-workbooks" / "calamine_pass_protected.xlsx"
 
 
 def read(tmp_path: Path, sheets: dict[str, Rows | At]) -> WorkbookRead:
@@ -538,3 +538,13 @@ def test_date_cells_refuse_non_dates(raw: RawCell, expected: str) -> None:
     with pytest.raises(CellError) as info:
         to_date(raw)
     assert str(info.value) == expected
+
+
+def test_implausible_sizes_and_zero_iv_are_errors(tmp_path: Path) -> None:
+    found = {
+        (i.cell, i.column): i.message
+        for i in errors(tmp_path, with_leg(leg(qty=1e308, strike=5e6, iv=0)))
+    }
+    assert "implausibly large" in found[("F2", "Qty")] and "1e+308" in found[("F2", "Qty")]
+    assert "implausibly large" in found[("E2", "Strike")]
+    assert "IV is 0" in found[("I2", "IV")]

@@ -137,8 +137,18 @@ def test_leg_without_iv_uses_mark_then_vix_with_warning():
     ivs = risk.legs["iv"].to_numpy()
     assert ivs[0] == pytest.approx(0.17, abs=1e-8)
     assert ivs[1] == pytest.approx(0.16)  # VIX 16 as the fallback
-    warnings = [i for i in risk.issues if i.severity == "warning"]
-    assert len(warnings) == 1 and warnings[0].cell == "I3"
+    iv_warnings = [i for i in risk.issues if i.column == "IV"]
+    assert len(iv_warnings) == 1 and iv_warnings[0].cell == "I3"
+    assert iv_warnings[0].severity == "warning"
+
+
+def test_groups_that_are_not_condors_are_named_in_a_warning():
+    legs = hand_condor()[:3]  # a condor missing its long call
+    risk = risk_of(*legs)
+    (warning,) = [i for i in risk.issues if i.column == "Group"]
+    assert warning.severity == "warning" and warning.cell == "A2"
+    assert "'IC1' (3 legs) is not an iron condor" in warning.message
+    assert risk.condors == ()
 
 
 def test_dollar_greeks_units():

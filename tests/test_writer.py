@@ -46,7 +46,7 @@ from rules_engine.workbook.sheetxml import excel_serial
 from rules_engine.workbook.writer import file_sha256, write_owned_sheets
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-ENCRYPTED = Path("/work/shared/data/real-workbooks/calamine_pass_protected.xlsx")
+ENCRYPTED = Path(__file__).parent / "data" / "real-workbooks" / "calamine_pass_protected.xlsx"
 BOOKKEEPING = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
 
 

@@ -25,7 +25,7 @@ from writer_support import (
 from rules_engine.models import WorkbookError
 from rules_engine.workbook.writer import write_owned_sheets
 
-CORPUS = Path("/work/shared/data/real-workbooks")
+CORPUS = Path(__file__).parent / "data" / "real-workbooks"
 FILES = sorted(p.name for p in CORPUS.iterdir() if p.suffix in {".xlsx", ".xlsm"})
 REFUSED = {"calamine_pass_protected.xlsx": "password-protected"}
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -133,6 +133,18 @@ def _kind(name: str, legs: list[Leg], cell_of: CellOf, issues: list[Issue]) -> s
     if all(g["kind"] in HEDGE_KINDS for g in legs):
         return VIX_HEDGE
     if not _is_condor_shape(legs):
+        issues.append(
+            Issue(
+                "warning",
+                f"group {name!r} ({len(legs)} legs) is not an iron condor (four SPX legs of one "
+                "expiry: long put < short put <= short call < long call); it is priced and "
+                "stressed, without credit, max loss or break-evens",
+                POSITIONS,
+                cell_of(int(legs[0]["row"]), "group"),
+                "Group",
+                "risk",
+            )
+        )
         return OTHER
     crossed = _crossed(name, legs, cell_of)
     if crossed:

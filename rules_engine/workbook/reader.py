@@ -262,6 +262,13 @@ def _check_iv(table: Table, i: int, iv: float, problems: Problems) -> None:
     header = table.headers["iv"]
     if iv < 0:
         problems.error(table.sheet, f"IV {show(iv)} is negative", cell, header)
+    elif iv == 0:
+        problems.error(
+            table.sheet,
+            "IV is 0: enter the implied vol (e.g. 0.18), or leave it blank to solve it from Mark",
+            cell,
+            header,
+        )
     elif iv > 5:
         problems.error(
             table.sheet,
@@ -280,6 +287,24 @@ def _check_not_negative(
         problems.error(
             table.sheet,
             f"{header} {show(value)} is negative: enter 0 or more{hint}",
+            table.cell(fieldname, i),
+            header,
+        )
+
+
+#: Sizes no real position reaches; beyond them a cell is a typo, and would overflow the math.
+_PLAUSIBLE = {"qty": 1e6, "strike": 1e6, "multiplier": 1e6, "entry_price": 1e6, "mark": 1e6}
+
+
+def _check_plausible(
+    table: Table, fieldname: str, i: int, value: float, problems: Problems
+) -> None:
+    limit = _PLAUSIBLE[fieldname]
+    if not math.isnan(value) and abs(value) > limit:
+        header = table.headers[fieldname]
+        problems.error(
+            table.sheet,
+            f"{header} {value:g} is implausibly large (more than {limit:,.0f} in size)",
             table.cell(fieldname, i),
             header,
         )
@@ -388,6 +413,15 @@ def _positions(table: Table | None, as_of: _AsOf | None, problems: Problems) -> 
             )
         _check_not_negative(table, "entry_price", i, entries[i], problems, _PRICE_HINT)
         _check_not_negative(table, "mark", i, marks[i], problems, _PRICE_HINT)
+        for name, values in (
+            ("qty", qtys),
+            ("strike", strikes),
+            ("multiplier", multipliers),
+            ("entry_price", entries),
+            ("mark", marks),
+        ):
+            if name in table.headers:
+                _check_plausible(table, name, i, values[i], problems)
         if "iv" in table.values:
             _check_iv(table, i, ivs[i], problems)
     columns: dict[str, list[Any]] = {
