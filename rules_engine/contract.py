@@ -155,3 +155,16 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+#: Leading characters that make a spreadsheet treat typed text as a formula (OWASP CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Text that a spreadsheet would turn into a formula if it were typed or pasted as is.
+
+    Adapters must keep such text as text: the file writer marks the cell quote-prefixed, the
+    live-Excel adapter writes it with a leading apostrophe; both read back the same string.
+    """
+    return text.startswith(FORMULA_TRIGGERS)
