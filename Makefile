@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/alvh recompute build/example.xlsx
 
 test: $(STAMP)
-	$(BIN)/ruff check rules_engine plugins tests benchmarks
-	$(BIN)/ruff format --check rules_engine plugins tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy rules_engine plugins
 	$(BIN)/pytest
 

@@ -30,6 +30,19 @@ _FORMAT_RULES: tuple[tuple[str, str], ...] = (
     ("IV", "percent"),
     ("Contracts", "integer"),
 )
+#: Exact column names shown with two decimals (prices and levels).
+_TWO_DECIMALS = frozenset(
+    {
+        "Price (VIX pts)",
+        "Model Price",
+        "Underlying Price",
+        "Break-even Low (SPX)",
+        "Break-even High (SPX)",
+        "Strength (0-1)",
+        "VIX",
+        "SPX",
+    }
+)
 _TEXT_COLUMNS_WIDE = {"Why": 90.0, "Trigger": 60.0, "Exit Rule": 60.0, "Explanation": 80.0}
 NOT_COMPUTED = "Not computed: the inputs have errors. See the Run sheet for each one."
 
@@ -39,7 +52,9 @@ def marker(sheet: str) -> str:
 
 
 def _format_for(column: str) -> str | None:
-    if column in ("IV From",):
+    if column in _TWO_DECIMALS:
+        return "money"
+    if column == "IV From":
         return None
     return next((kind for pattern, kind in _FORMAT_RULES if pattern in column), None)
 
@@ -138,11 +153,13 @@ def as_text_table(frame: pd.DataFrame, columns: Sequence[str]) -> str:
         return "(no rows)"
     shown = frame[present].copy()
     for col in present:
-        shown[col] = [_fmt(v) for v in shown[col]]
+        shown[col] = [_fmt(v, percent=_format_for(col) == "percent") for v in shown[col]]
     return shown.to_string(index=False)
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, *, percent: bool = False) -> str:
+    if isinstance(value, float) and percent:
+        return f"{value:.0%}"
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, dt.date):
