@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 
 from rules_engine import __version__
-from rules_engine.engine import failed_outputs, recompute
+from rules_engine.excel_setup import excel_command
 from rules_engine.host import PLUGINS_DIR_ENV, PluginHost, load_plugins
-from rules_engine.layout import as_text_table, lay_out
-from rules_engine.models import InputError, Issue, Outputs, WorkbookError
+from rules_engine.layout import as_text_table
+from rules_engine.models import InputError, Inputs, Issue, Outputs, SheetCells, WorkbookError
 
 EXIT_INPUT_ERRORS = 1
 EXIT_FILE_ERROR = 2
@@ -71,26 +71,18 @@ def main() -> None:
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: bool) -> None:
     """Read WORKBOOK, compute risk, signals and hedge layers, write the engine's sheets back."""
-    from rules_engine.workbook.reader import read_workbook
-    from rules_engine.workbook.writer import write_owned_sheets
+    from rules_engine.pipeline import WriteFailed, recompute_workbook
 
     host = load_plugins(plugins_dirs)
+    book = _FileBook(workbook)
     try:
-        read = read_workbook(workbook)
+        outputs = recompute_workbook(book.read, book.write, host)
+    except WriteFailed as exc:
+        _report_issues(exc.outputs.issues)
+        _err(f"alvh: nothing was written to {workbook}: {exc.cause}")
+        sys.exit(EXIT_FILE_ERROR)
     except WorkbookError as exc:
         _err(f"alvh: cannot read {workbook}: {exc}")
-        sys.exit(EXIT_FILE_ERROR)
-    except InputError as exc:
-        outputs = failed_outputs(host, exc.issues)
-        sha = _sha_or_exit(workbook)
-    else:
-        outputs = recompute(read.inputs, host)
-        sha = read.sha256
-    try:
-        write_owned_sheets(workbook, lay_out(outputs), expected_sha256=sha)
-    except WorkbookError as exc:
-        _report_issues(outputs.issues)
-        _err(f"alvh: nothing was written to {workbook}: {exc}")
         sys.exit(EXIT_FILE_ERROR)
     _report_issues(outputs.issues)
     if not outputs.ok:
@@ -101,14 +93,33 @@ def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: boo
         _print_layers(outputs)
 
 
-def _sha_or_exit(path: Path) -> str:
-    from rules_engine.workbook.writer import file_sha256
+class _FileBook:
+    """The file adapter for the pipeline: calamine read, surgical write, and the file's hash
+    in between, so that a file changed by someone else after the read is not overwritten."""
 
-    try:
-        return file_sha256(path)
-    except OSError as exc:
-        _err(f"alvh: cannot read {path}: {exc}")
-        sys.exit(EXIT_FILE_ERROR)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sha256 = ""
+
+    def read(self) -> Inputs:
+        from rules_engine.workbook.reader import read_workbook
+        from rules_engine.workbook.writer import file_sha256
+
+        try:
+            read = read_workbook(self.path)
+        except InputError:
+            try:
+                self.sha256 = file_sha256(self.path)
+            except OSError as exc:
+                raise WorkbookError(str(exc)) from exc
+            raise
+        self.sha256 = read.sha256
+        return read.inputs
+
+    def write(self, sheets: Sequence[SheetCells]) -> None:
+        from rules_engine.workbook.writer import write_owned_sheets
+
+        write_owned_sheets(self.path, sheets, expected_sha256=self.sha256)
 
 
 @main.command("init")
@@ -153,3 +164,6 @@ def plugins_command(plugins_dirs: tuple[Path, ...]) -> None:
     click.echo(describe_plugins(host))
     if host.failures:
         sys.exit(EXIT_INPUT_ERRORS)
+
+
+main.add_command(excel_command)

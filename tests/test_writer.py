@@ -185,14 +185,60 @@ def test_date_before_1900_is_refused_with_the_cell(book: Path) -> None:
     assert_refused(book, [owned("Hedge", (None, dt.date(1899, 12, 31)))], "Hedge!B2", "1900")
 
 
-def test_formula_like_text_stays_text(book: Path) -> None:
-    texts = ["=1+1", "+A1", "@SUM(A1)", "-2+3", "=Notes!A2"]
-    report = write_owned_sheets(book, [owned("Hedge", *[(t,) for t in texts])])
+def _cell_xfs(path: Path) -> list[etree._Element]:
+    cell_xfs = etree.fromstring(part(path, "xl/styles.xml")).find(f"{{{MAIN}}}cellXfs")
+    assert cell_xfs is not None
+    return list(cell_xfs)
+
+
+def _cell_style(path: Path, sheet_part: str, ref: str) -> etree._Element:
+    """The cellXfs entry that cell `ref` of `sheet_part` points to."""
+    cell = etree.fromstring(part(path, sheet_part)).find(f".//{{{MAIN}}}c[@r='{ref}']")
+    assert cell is not None
+    return _cell_xfs(path)[int(cell.get("s", "0"))]
+
+
+def test_formula_like_text_is_quote_prefixed_text(book: Path) -> None:
+    texts = ["=1+1", "+A1", "@SUM(A1)", "-2+3", "=Notes!A2", "\tcmd", "\x00=hidden", "plain", " =x"]
+    rows = [(t,) for t in texts] + [("-0.25",)]
+    sheet = SheetCells("Hedge", ((f"{OWNED_MARKER}: Hedge",), *rows), formats={(10, 0): "percent"})
+    report = write_owned_sheets(book, [sheet])
     xml = part(book, report.added[0])
     assert b"<f>" not in xml and b"<f " not in xml
-    assert [row[0] for row in read_sheet(book, "Hedge")[1:]] == texts
+    quoted = {f"A{r}" for r in (2, 3, 4, 5, 6, 7, 8, 11)}  # "\x00=hidden" is stored as "=hidden"
+    for row in range(2, 12):
+        xf = _cell_style(book, report.added[0], f"A{row}")
+        assert (xf.get("quotePrefix") == "1") == (f"A{row}" in quoted), row
+    assert _cell_style(book, report.added[0], "A11").get("numFmtId") == "10"
+    stored = [t.replace("\x00", "") for t in texts] + ["-0.25"]
+    assert [row[0] for row in read_sheet(book, "Hedge")[1:]] == stored
     loaded = openpyxl.load_workbook(book)["Hedge"]
-    assert loaded["A2"].data_type == "s"
+    assert [loaded.cell(r, 1).value for r in range(2, 12)] == stored
+    assert all(loaded.cell(r, 1).data_type == "s" for r in range(2, 12))
+    assert [loaded.cell(r, 1).quotePrefix for r in (2, 9, 10)] == [True, False, False]
+
+    styles = raw_entries(book)["xl/styles.xml"]
+    write_owned_sheets(book, [sheet])
+    assert raw_entries(book)["xl/styles.xml"] == styles  # the added xfs are found again
+
+
+def test_existing_quote_prefix_xf_is_reused_without_touching_styles(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["A1"] = "typed with an apostrophe"
+    sheet["A1"].quotePrefix = True
+    workbook.save(path)
+    xfs = _cell_xfs(path)
+    existing = next(i for i, xf in enumerate(xfs) if xf.get("quotePrefix") == "1")
+    styles = raw_entries(path)["xl/styles.xml"]
+    report = write_owned_sheets(path, [owned("Hedge", ("=SUM(A1:A3)",))])
+    assert raw_entries(path)["xl/styles.xml"] == styles
+    assert "xl/styles.xml" not in report.replaced
+    cell = etree.fromstring(part(path, report.added[0])).find(f".//{{{MAIN}}}c[@r='A2']")
+    assert cell is not None and cell.get("s") == str(existing)
+    assert read_sheet(path, "Hedge")[1] == ["=SUM(A1:A3)"]
 
 
 def test_escape_lookalikes_and_control_characters(book: Path) -> None:
@@ -507,6 +553,36 @@ def test_refuses_too_large_total_and_too_many_entries(
     monkeypatch.undo()
     monkeypatch.setattr(zipsplice, "MAX_ENTRIES", 3)
     assert_refused(book, sample_sheets(), "parts", "zip bomb")
+
+
+def test_zip_bomb_in_a_part_that_would_be_parsed_is_refused_before_parsing(
+    book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parse(*args: object) -> None:
+        raise AssertionError("the package was parsed before the size checks")
+
+    monkeypatch.setattr(writer, "Package", parse)
+    path = tmp_path / "bomb.xlsx"
+    padded = part(book, "xl/workbook.xml") + b" " * (8 << 20)  # legal trailing whitespace
+    rezip(book, path, replace={"xl/workbook.xml": padded})
+    assert_refused(path, sample_sheets(), "xl/workbook.xml", "zip bomb")
+
+
+def test_part_larger_than_its_declared_size_is_refused(book: Path) -> None:
+    """A central directory that understates a part's size cannot make the writer inflate more."""
+    data = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as archive:
+        info = archive.getinfo("xl/workbook.xml")
+    name = info.filename.encode()
+    central = next(
+        at
+        for at in range(len(data))
+        if data[at : at + 4] == b"PK\x01\x02" and data[at + 46 : at + 46 + len(name)] == name
+    )
+    struct.pack_into("<I", data, central + 24, info.file_size // 2)
+    struct.pack_into("<I", data, info.header_offset + 22, info.file_size // 2)
+    book.write_bytes(bytes(data))
+    assert_refused(book, sample_sheets(), "xl/workbook.xml", "longer than the archive says")
 
 
 def _patch_eocd(path: Path, offset: int, value: int) -> None:

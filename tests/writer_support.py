@@ -6,7 +6,9 @@ independently of the writer's own zip code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 import struct
 import zipfile
 from collections.abc import Mapping
@@ -18,9 +20,14 @@ import python_calamine
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from rules_engine.contract import OWNED_MARKER
+from rules_engine.engine import recompute
+from rules_engine.host import load_plugins
+from rules_engine.layout import lay_out
 from rules_engine.models import CellValue, SheetCells
+from rules_engine.workbook.reader import read_workbook
 
 SHEET_NAMES = ("Hedge", "Signals", "Risk", "Run")
+EXAMPLE_WORKBOOK = Path(__file__).parent.parent / "workbooks" / "example.xlsx"
 
 
 @dataclass(frozen=True)
@@ -147,3 +154,47 @@ def read_sheet(path: Path, name: str) -> list[list[object]]:
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     return [list(row) for row in rows]
+
+
+#: A Positions group name that a spreadsheet would run as a formula (a classic DDE injection).
+INJECTED_GROUP = "=cmd|' /C calc'!A0"
+
+
+def engine_sheets() -> list[SheetCells]:
+    """The four owned sheets of a real engine run over the shipped example workbook.
+
+    One condor's group is renamed to formula-like text, so user data that reaches the output
+    sheets exercises the quote-prefix styling the writer must apply.
+    """
+    read = read_workbook(EXAMPLE_WORKBOOK)
+    positions = read.inputs.positions.copy()
+    positions["group"] = positions["group"].replace({"IC-FEB": INJECTED_GROUP})
+    inputs = dataclasses.replace(read.inputs, positions=positions)
+    return lay_out(recompute(inputs, load_plugins(use_entry_points=False)))
+
+
+def expected_cells(sheet: SheetCells) -> list[list[tuple[str, object]]]:
+    """What calamine must return for `sheet`, as (type name, value) so 1.0 never passes for True.
+
+    calamine reads every number as a float, an empty cell as '', a date cell (format 14) as a
+    date and a datetime cell (format 22) as a datetime; the grid runs from A1 to the last
+    non-empty row and column.
+    """
+
+    def typed(value: CellValue) -> tuple[str, object]:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return ("str", "")
+        if isinstance(value, bool | str | dt.date):
+            return (type(value).__name__, value)
+        return ("float", float(value))
+
+    grid = [[typed(value) for value in row] for row in sheet.rows]
+    filled = [(r, c) for r, row in enumerate(grid) for c, cell in enumerate(row) if cell[1] != ""]
+    height = max(r for r, _ in filled) + 1
+    width = max(c for _, c in filled) + 1
+    return [(row + [("str", "")] * width)[:width] for row in (grid + [[]] * height)[:height]]
+
+
+def read_cells(path: Path, name: str) -> list[list[tuple[str, object]]]:
+    """A sheet as python-calamine reads it, each value with its type name."""
+    return [[(type(v).__name__, v) for v in row] for row in read_sheet(path, name)]

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from rules_engine.models import WorkbookError
-from rules_engine.workbook.sheetxml import MAIN_NS, REL_NS
+from rules_engine.workbook.sheetxml import MAIN_NS, REL_NS, CellStyle
 from rules_engine.workbook.zipsplice import ZipArchive
 
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -313,24 +313,26 @@ class Package:
                 return part
         return None
 
-    def style_indices(self, format_ids: set[int]) -> dict[int, int]:
-        """cellXfs index for each number format id, adding a plain xf only when none exists."""
-        if not format_ids:
+    def style_indices(self, styles: set[CellStyle]) -> dict[CellStyle, int]:
+        """cellXfs index for each cell style, adding a plain xf only when none exists."""
+        if not styles:
             return {}
-        styles = self._styles()
-        cell_xfs = styles.root.find(q(MAIN_NS, "cellXfs"))
+        stylesheet = self._styles()
+        cell_xfs = stylesheet.root.find(q(MAIN_NS, "cellXfs"))
         if cell_xfs is None or len(cell_xfs) == 0:
-            raise WorkbookError(f"its styles part {styles.name} has no cell formats; re-save it")
+            raise WorkbookError(
+                f"its styles part {stylesheet.name} has no cell formats; re-save it"
+            )
         xfs = list(cell_xfs)
-        found: dict[int, int] = {}
-        for fid in sorted(format_ids):
-            match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, fid)), None)
+        found: dict[CellStyle, int] = {}
+        for style in sorted(styles):
+            match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, style)), None)
             if match is None:
-                xfs.append(_append_xf(styles.root, cell_xfs, fid))
+                xfs.append(_append_xf(stylesheet.root, cell_xfs, style))
                 match = len(xfs) - 1
                 cell_xfs.set("count", str(len(xfs)))
-                styles.changed = True
-            found[fid] = match
+                stylesheet.changed = True
+            found[style] = match
         return found
 
     def _styles(self) -> XmlPart:
@@ -354,26 +356,33 @@ class Package:
         return replaced, added
 
 
-def _plain_xf(xf: etree._Element, format_id: int) -> bool:
-    """An xf that shows `format_id` and nothing else: default font, fill, border, no extras."""
+def _plain_xf(xf: etree._Element, style: CellStyle) -> bool:
+    """An xf that shows `style` and nothing else: default font, fill, border, no extras."""
     return (
-        xf.get("numFmtId") == str(format_id)
+        xf.get("numFmtId", "0") == str(style.format_id)
         and all(xf.get(key, "0") == "0" for key in ("fontId", "fillId", "borderId"))
         and len(xf) == 0
-        and not is_true(xf.get("quotePrefix"))
-        and xf.get("applyNumberFormat", "1").strip().lower() not in {"0", "false"}
+        and is_true(xf.get("quotePrefix")) == style.quote_prefix
+        and not is_true(xf.get("pivotButton"))
+        and (
+            style.format_id == 0
+            or xf.get("applyNumberFormat", "1").strip().lower() not in {"0", "false"}
+        )
     )
 
 
 def _append_xf(
-    stylesheet: etree._Element, cell_xfs: etree._Element, format_id: int
+    stylesheet: etree._Element, cell_xfs: etree._Element, style: CellStyle
 ) -> etree._Element:
-    """A new cellXfs entry showing `format_id` with the default font, fill and border."""
+    """A new cellXfs entry showing `style` with the default font, fill and border."""
     xf = etree.SubElement(cell_xfs, q(MAIN_NS, "xf"))
-    xf.set("numFmtId", str(format_id))
+    xf.set("numFmtId", str(style.format_id))
     for key in ("fontId", "fillId", "borderId"):
         xf.set(key, "0")
     if stylesheet.find(f"{q(MAIN_NS, 'cellStyleXfs')}/{q(MAIN_NS, 'xf')}") is not None:
         xf.set("xfId", "0")
-    xf.set("applyNumberFormat", "1")
+    if style.quote_prefix:
+        xf.set("quotePrefix", "1")
+    if style.format_id != 0:
+        xf.set("applyNumberFormat", "1")
     return xf

@@ -1,7 +1,8 @@
 """Render one engine-owned sheet as SpreadsheetML worksheet XML.
 
 Text goes in inline strings so sharedStrings.xml never has to be edited, and never as a formula:
-a cell that reads "=1+1" stays text. Dates become serial numbers in the workbook's date system.
+a cell that reads "=1+1" stays text, and is styled quote-prefixed so that Excel also keeps it
+text when the user edits the cell. Dates become serial numbers in the workbook's date system.
 The output is plain string building (fast, predictable); the writer parses it back as a check.
 """
 
@@ -12,11 +13,11 @@ import math
 import numbers
 import re
 from collections.abc import Iterable, Mapping
-from typing import SupportsFloat
+from typing import NamedTuple, SupportsFloat
 
 import numpy as np
 
-from rules_engine.contract import NUMBER_FORMAT_IDS, column_letter
+from rules_engine.contract import NUMBER_FORMAT_IDS, column_letter, looks_like_formula
 from rules_engine.models import CellValue, SheetCells, WorkbookError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -32,7 +33,9 @@ MAX_COLUMNS = 16_384
 MAX_TEXT = 32_767
 MAX_WIDTH = 255.0
 
-_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ILLEGAL_CHAR = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+_ILLEGAL_XML = re.compile(_ILLEGAL_CHAR)
+_LEADING_ILLEGAL = re.compile(_ILLEGAL_CHAR + "+")
 _ESCAPE_LOOKALIKE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _EPOCH_1900 = dt.date(1899, 12, 30)
@@ -67,8 +70,23 @@ def excel_serial(value: dt.date, date1904: bool) -> float:
     return serial + seconds / 86400
 
 
-def format_ids(sheet: SheetCells) -> dict[tuple[int, int], int]:
-    """Number format id per cell: from `formats`, and always a date format for date cells."""
+class CellStyle(NamedTuple):
+    """What a cell's xf must provide: a built-in number format, and quotePrefix for text that
+    looks like a formula (Excel then keeps it text even when the user edits the cell)."""
+
+    format_id: int
+    quote_prefix: bool = False
+
+
+def quote_prefixed(text: str) -> bool:
+    """Whether the text a cell will hold (see `clean_text`) must be marked quote-prefixed."""
+    leading = _LEADING_ILLEGAL.match(text)
+    return looks_like_formula(text[leading.end() :] if leading else text)
+
+
+def cell_styles(sheet: SheetCells) -> dict[tuple[int, int], CellStyle]:
+    """The style of every cell that needs one: number formats from `formats`, a date format
+    for date cells, and quotePrefix for formula-like text."""
     ids: dict[tuple[int, int], int] = {}
     for cell, kind in sheet.formats.items():
         if kind in GENERAL_KINDS:
@@ -76,32 +94,40 @@ def format_ids(sheet: SheetCells) -> dict[tuple[int, int], int]:
         if kind not in NUMBER_FORMAT_IDS:
             raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
         ids[cell] = NUMBER_FORMAT_IDS[kind]
+    quoted: set[tuple[int, int]] = set()
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
-            if isinstance(value, dt.datetime):
+            if isinstance(value, str):
+                if quote_prefixed(value):
+                    quoted.add((r, c))
+            elif isinstance(value, dt.datetime):
                 ids[(r, c)] = DATETIME_FORMAT_ID
             elif isinstance(value, dt.date):
                 ids[(r, c)] = NUMBER_FORMAT_IDS["date"]
-    return ids
+    styles = {cell: CellStyle(fid) for cell, fid in ids.items()}
+    styles.update({cell: CellStyle(ids.get(cell, 0), quote_prefix=True) for cell in quoted})
+    return styles
 
 
-def needed_format_ids(sheets: Iterable[SheetCells]) -> set[int]:
-    """Every number format id the given sheets use (the styles the workbook must provide)."""
-    return {fid for sheet in sheets for fid in format_ids(sheet).values()}
+def needed_styles(sheets: Iterable[SheetCells]) -> set[CellStyle]:
+    """Every cell style the given sheets use (the xfs the workbook must provide)."""
+    return {style for sheet in sheets for style in cell_styles(sheet).values()}
 
 
-def render_sheet(sheet: SheetCells, styles: Mapping[int, int], date1904: bool) -> bytes:
-    """Worksheet XML for `sheet`; `styles` maps a number format id to its cellXfs index."""
+def render_sheet(sheet: SheetCells, styles: Mapping[CellStyle, int], date1904: bool) -> bytes:
+    """Worksheet XML for `sheet`; `styles` maps each cell style to its cellXfs index."""
     _check_shape(sheet)
-    cell_formats = format_ids(sheet)
+    wanted = cell_styles(sheet)
     body: list[str] = []
     bounds: list[int] = []
     for r, row in enumerate(sheet.rows):
         cells = []
         first = last = -1
         for c, value in enumerate(row):
-            fid = cell_formats.get((r, c))
-            rendered = _cell(sheet.name, r, c, value, styles[fid] if fid else None, date1904)
+            style = wanted.get((r, c))
+            rendered = _cell(
+                sheet.name, r, c, value, None if style is None else styles[style], date1904
+            )
             if rendered:
                 cells.append(rendered)
                 first = c if first < 0 else first

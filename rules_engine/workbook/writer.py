@@ -1,10 +1,11 @@
 """Write the engine-owned sheets into a user's workbook without touching anything else.
 
 Only the owned sheets' XML parts (and, when needed, the workbook's sheet list, relationships,
-content types, one style entry and the calculation chain) change; every other zip entry is copied
-byte for byte. The result goes to a temp file beside the original, is verified, and replaces the
-original atomically only if the original has not changed in the meantime. Any failure leaves the
-original untouched and raises `WorkbookError` naming the file and the reason.
+content types, the cell styles the output needs and the calculation chain) change; every other
+zip entry is copied byte for byte. The result goes to a temp file beside the original, is
+verified, and replaces the original atomically only if the original has not changed in the
+meantime. Any failure leaves the original untouched and raises `WorkbookError` naming the file
+and the reason.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rules_engine.workbook.packageparts import (
     parse_xml,
     q,
 )
-from rules_engine.workbook.sheetxml import MAIN_NS, needed_format_ids, render_sheet
+from rules_engine.workbook.sheetxml import MAIN_NS, needed_styles, render_sheet
 from rules_engine.workbook.zipsplice import ZipArchive, open_archive, splice
 
 __all__ = ["WriteReport", "file_sha256", "write_owned_sheets"]
@@ -82,7 +83,7 @@ def _write(path: Path, sheets: tuple[SheetCells, ...], expected_sha256: str | No
     archive = open_archive(data)
     package = Package(archive)
     targets = _plan(package, sheets)
-    styles = package.style_indices(needed_format_ids(sheets))
+    styles = package.style_indices(needed_styles(sheets))
     sheet_xml = {t.part: render_sheet(t.sheet, styles, package.date1904) for t in targets}
     calc_chain = package.calc_chain_lists({t.sheet_id for t in targets})
     if calc_chain is not None:

@@ -1,0 +1,628 @@
+"""Sheet grids -> `Inputs`: the parsing both workbook adapters share, reporting every problem.
+
+An adapter hands over each input sheet as a grid: its used range as rows of raw cell values, in
+python-calamine's types (blank cells "", numbers float, dates `date`/`datetime`), and where that
+range starts. From there on nothing depends on where the grid came from, which is why the file
+and the live-Excel adapter give identical `Inputs` for the same workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from rules_engine import contract as c
+from rules_engine.models import InputError, Inputs, SettingCell
+from rules_engine.workbook.cells import CellError, RawCell, is_blank, show, to_date, to_number
+from rules_engine.workbook.sheetparse import Problems, Table, parse_table
+
+_TYPE_SYNONYMS = {
+    **dict.fromkeys(("C", "CALL", "CALLS"), "CALL"),
+    **dict.fromkeys(("P", "PUT", "PUTS"), "PUT"),
+    **dict.fromkeys(("F", "FUT", "FUTURE", "FUTURES"), "FUTURE"),
+    **dict.fromkeys(("SHARE", "SHARES", "ETP", "STOCK", "ETF"), "SHARE"),
+}
+_TYPES_TEXT = "Call, Put, Future or Share"
+_POSITIVE_MARKET = ("spx", "vix", "vix3m", "vvix")
+_FRACTION_MARKET = ("rate", "dividend_yield")
+
+
+class SheetGrid(NamedTuple):
+    """One sheet's used range: rows of raw cells, and the 0-based (row, column) of `rows[0][0]`.
+
+    `start` is None for a sheet with no cells at all.
+    """
+
+    rows: Sequence[Sequence[RawCell]]
+    start: tuple[int, int] | None
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def input_sheet_names(sheet_names: Iterable[str]) -> list[str]:
+    """The workbook's sheets (as named there) that are input sheets: the ones to read."""
+    wanted = {_key(name) for name in c.INPUT_SHEETS}
+    return [name for name in sheet_names if _key(name) in wanted]
+
+
+def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
+    """Parse the input sheets' grids (keyed by sheet name, matched ignoring case and spaces).
+
+    Raises InputError listing every bad input; a missing required sheet is one of them.
+    """
+    sheets = _Sheets(grids)
+    problems = Problems()
+    missing = [name for name in c.REQUIRED_SHEETS if not sheets.has(name)]
+    for name in missing:
+        problems.error(name, f"sheet is missing: add a sheet named {name!r}")
+
+    market, market_cells, market_letters = _read_market(sheets, problems)
+    as_of = market.get("as_of")
+    valuation = _AsOf(as_of, market_cells["as_of"]) if isinstance(as_of, dt.date) else None
+    tables = {
+        name: sheets.table(name, problems)
+        for name in (c.POSITIONS, c.VIX_FUTURES, c.VIX_OPTIONS, c.HISTORY, c.CALENDAR, c.SETTINGS)
+    }
+    if not sheets.has(c.SETTINGS):
+        problems.warning(c.SETTINGS, "no Settings sheet: the default settings are used")
+    positions = _positions(tables[c.POSITIONS], valuation, problems)
+    futures = _vix_futures(tables[c.VIX_FUTURES], valuation, problems)
+    options = _vix_options(tables[c.VIX_OPTIONS], valuation, problems)
+    history = _history(tables[c.HISTORY], valuation, problems)
+    calendar = _calendar(tables[c.CALENDAR], problems)
+    settings = _settings(tables[c.SETTINGS], problems)
+    if problems.errors:
+        raise InputError(problems.errors)
+    letters = {name: t.letters for name, t in tables.items() if t is not None}
+    if market_letters:
+        letters[c.MARKET] = market_letters
+    return Inputs(
+        positions=positions,
+        market=market,
+        vix_futures=futures,
+        history=history,
+        calendar=calendar,
+        settings=settings,
+        columns=letters,
+        vix_options=options,
+        market_cells=market_cells,
+        warnings=tuple(problems.warnings),
+    )
+
+
+class _Sheets:
+    """The input sheets' grids by case-insensitive name, each parsed into a located table."""
+
+    def __init__(self, grids: Mapping[str, SheetGrid]) -> None:
+        self._by_key = {_key(name): grid for name, grid in grids.items()}
+
+    def has(self, name: str) -> bool:
+        return name.casefold() in self._by_key
+
+    def table(self, name: str, problems: Problems) -> Table | None:
+        """The contract table of sheet `name`, or None when it is absent or unusable."""
+        if not self.has(name):
+            return None
+        rows, start = self._by_key[name.casefold()]
+        return parse_table(name, rows, start, c.SHEET_COLUMNS[name], problems)
+
+
+@dataclass(frozen=True)
+class _AsOf:
+    """The valuation date and the Market cell it came from, for messages that compare to it."""
+
+    date: dt.date
+    cell: str
+
+    def text(self) -> str:
+        return f"the As Of date {self.date.isoformat()} (Market!{self.cell})"
+
+
+# --- Market -----------------------------------------------------------------------------------
+
+_MARKET_BY_KEY = {
+    **{c.header_key(f.field): f for f in c.MARKET_FIELDS},
+    **{c.header_key(f.label): f for f in c.MARKET_FIELDS},
+}
+
+
+def _read_market(
+    sheets: _Sheets, problems: Problems
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Field/Value pairs -> (values, value cells, column letters)."""
+    table = sheets.table(c.MARKET, problems)
+    if table is None:
+        return {}, {}, {}
+    values: dict[str, Any] = {}
+    cells: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    for i, label in enumerate(table.texts("field")):
+        raw = table.values["value"][i]
+        if not label:
+            if not is_blank(raw):
+                problems.warning(
+                    c.MARKET,
+                    f"value {show(raw)} has no Field name and is ignored",
+                    table.cell("field", i),
+                    table.headers["field"],
+                )
+            continue
+        spec = _MARKET_BY_KEY.get(c.header_key(label))
+        name = spec.field if spec else c.field_name(label)
+        if not name:
+            continue
+        if name in rows:
+            problems.error(
+                c.MARKET,
+                f"{label!r} appears twice (rows {rows[name]} and {table.rows[i]}): keep one",
+                table.cell("field", i),
+                table.headers["field"],
+            )
+            continue
+        rows[name] = table.rows[i]
+        cells[name] = table.cell("value", i)
+        if spec is None:
+            values[name] = None if is_blank(raw) else raw
+            continue
+        value = _market_value(spec, raw, cells[name], problems)
+        if value is not None:
+            values[name] = value
+    for spec in c.MARKET_FIELDS:
+        if spec.required and spec.field not in rows:
+            problems.error(
+                c.MARKET,
+                f"no {spec.label!r} row: add a row with Field {spec.label!r} and its value "
+                f"({spec.description})",
+                None,
+                table.headers["field"],
+            )
+    values.setdefault("dividend_yield", 0.0)
+    return values, cells, table.letters
+
+
+def _market_value(spec: c.MarketField, raw: RawCell, cell: str, problems: Problems) -> Any:
+    """One known Market value, converted and checked; None when blank or wrong."""
+    kind = "date" if spec.kind == "date" else "number"
+    try:
+        value = to_date(raw) if spec.kind == "date" else to_number(raw)
+    except CellError as exc:
+        problems.error(c.MARKET, f"{spec.label}: {exc}", cell, spec.label)
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if spec.required:
+            problems.error(c.MARKET, f"{spec.label} is blank: enter a {kind}", cell, spec.label)
+        return None
+    if spec.field in _POSITIVE_MARKET and isinstance(value, float) and value <= 0:
+        problems.error(c.MARKET, f"{spec.label} {show(raw)} must be above 0", cell, spec.label)
+        return None
+    if spec.field in _FRACTION_MARKET and isinstance(value, float):
+        if value > 1:
+            problems.error(
+                c.MARKET,
+                f"{spec.label} {show(value)} looks like a percentage typed as a number "
+                f"({show(value)} means {value * 100:g}%): enter {value / 100:g} or {show(value)}%",
+                cell,
+                spec.label,
+            )
+            return None
+        if spec.field == "dividend_yield" and value < 0:
+            problems.error(c.MARKET, f"{spec.label} {show(raw)} is negative", cell, spec.label)
+            return None
+    return value
+
+
+# --- row checks shared by several sheets ----------------------------------------------------------
+
+
+def _check_iv(table: Table, i: int, iv: float, problems: Problems) -> None:
+    """IV is a fraction (0.25); a number above 5 is almost surely 25 meaning 25%."""
+    if math.isnan(iv):
+        return
+    cell = table.cell("iv", i)
+    header = table.headers["iv"]
+    if iv < 0:
+        problems.error(table.sheet, f"IV {show(iv)} is negative", cell, header)
+    elif iv == 0:
+        problems.error(
+            table.sheet,
+            "IV is 0: enter the implied vol (e.g. 0.18), or leave it blank to solve it from Mark",
+            cell,
+            header,
+        )
+    elif iv > 5:
+        problems.error(
+            table.sheet,
+            f"IV {show(iv)} looks like a percentage typed as a number ({iv * 100:g}%): "
+            f"enter {iv / 100:g} or {show(iv)}%",
+            cell,
+            header,
+        )
+
+
+def _check_not_negative(
+    table: Table, fieldname: str, i: int, value: float, problems: Problems, hint: str = ""
+) -> None:
+    if not math.isnan(value) and value < 0:
+        header = table.headers[fieldname]
+        problems.error(
+            table.sheet,
+            f"{header} {show(value)} is negative: enter 0 or more{hint}",
+            table.cell(fieldname, i),
+            header,
+        )
+
+
+#: Sizes no real position reaches; beyond them a cell is a typo, and would overflow the math.
+_PLAUSIBLE = {"qty": 1e6, "strike": 1e6, "multiplier": 1e6, "entry_price": 1e6, "mark": 1e6}
+
+
+def _check_plausible(
+    table: Table, fieldname: str, i: int, value: float, problems: Problems
+) -> None:
+    limit = _PLAUSIBLE[fieldname]
+    if not math.isnan(value) and abs(value) > limit:
+        header = table.headers[fieldname]
+        problems.error(
+            table.sheet,
+            f"{header} {value:g} is implausibly large (more than {limit:,.0f} in size)",
+            table.cell(fieldname, i),
+            header,
+        )
+
+
+def _require(
+    table: Table, fieldname: str, i: int, blank: bool, what: str, problems: Problems
+) -> bool:
+    """Report a blank required cell (unless it already has an error); True when it is usable."""
+    cell = table.cell(fieldname, i)
+    if blank and not problems.flagged(table.sheet, cell):
+        header = table.headers[fieldname]
+        problems.error(table.sheet, f"{header} is blank: {what}", cell, header)
+    return not blank
+
+
+def _duplicates(
+    table: Table, fieldname: str, keys: Sequence[object], label: Sequence[str], problems: Problems
+) -> None:
+    """Report every key seen before, naming both rows."""
+    seen: dict[object, int] = {}
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            header = table.headers[fieldname]
+            problems.error(
+                table.sheet,
+                f"{label[i]} appears twice (rows {seen[key]} and {table.rows[i]}): keep one row",
+                table.cell(fieldname, i),
+                header,
+            )
+        else:
+            seen[key] = table.rows[i]
+
+
+def _extras(table: Table, problems: Problems) -> dict[str, list[object]]:
+    return {name: table.extra(name, problems) for name in table.extras}
+
+
+def _frame(columns: dict[str, list[Any]], keep: Sequence[bool]) -> pd.DataFrame:
+    """One DataFrame from python lists, keeping the rows where `keep` is true."""
+    return pd.DataFrame(
+        {
+            name: [v for v, k in zip(values, keep, strict=True) if k]
+            for name, values in columns.items()
+        }
+    )
+
+
+# --- Positions --------------------------------------------------------------------------------
+
+_POSITION_COLUMNS = tuple(col.field for col in c.SHEET_COLUMNS[c.POSITIONS])
+_PRICE_HINT = " (prices are per unit and positive; the sign of Qty says long or short)"
+
+
+def _positions(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame({name: [] for name in (*_POSITION_COLUMNS, "row")})
+    if not table.rows:
+        problems.error(
+            c.POSITIONS,
+            "there are no positions: add one row per leg below the header",
+            f"{table.first_column}{table.header_row + 1}",
+        )
+    groups = table.texts("group")
+    underlyings = [u.upper() for u in table.texts("underlying")]
+    types = _position_types(table, problems)
+    expiries = table.dates("expiry", problems)
+    strikes = table.numbers("strike", problems)
+    qtys = table.numbers("qty", problems)
+    multipliers = table.numbers("multiplier", problems)
+    entries = table.numbers("entry_price", problems)
+    ivs = table.numbers("iv", problems)
+    marks = table.numbers("mark", problems)
+    keep = [True] * len(table.rows)
+    for i in range(len(table.rows)):
+        _require(table, "group", i, not groups[i], "give each leg a group name", problems)
+        _require(table, "underlying", i, not underlyings[i], "enter SPX, VIX, VXX, ...", problems)
+        kind = types[i]
+        if kind in ("CALL", "PUT"):
+            _check_strike(table, i, strikes[i], kind, problems)
+        if kind in ("CALL", "PUT", "FUTURE"):
+            what = f"a {kind.lower()} needs an expiry date"
+            if _require(table, "expiry", i, expiries[i] is None, what, problems):
+                _check_expiry(table, i, expiries[i], as_of, problems)
+        qty = qtys[i]
+        what = "enter the signed number of contracts (negative = short)"
+        if _require(table, "qty", i, math.isnan(qty), what, problems) and qty == 0:
+            keep[i] = False
+            problems.warning(
+                c.POSITIONS,
+                "Qty is 0: this row is ignored",
+                table.cell("qty", i),
+                table.headers["qty"],
+            )
+        if math.isnan(multipliers[i]):
+            multipliers[i] = c.DEFAULT_MULTIPLIERS.get((underlyings[i], kind), c.DEFAULT_MULTIPLIER)
+        elif multipliers[i] <= 0:
+            header = table.headers["multiplier"]
+            problems.error(
+                c.POSITIONS,
+                f"{header} {show(multipliers[i])} must be above 0 (or blank for the default)",
+                table.cell("multiplier", i),
+                header,
+            )
+        _check_not_negative(table, "entry_price", i, entries[i], problems, _PRICE_HINT)
+        _check_not_negative(table, "mark", i, marks[i], problems, _PRICE_HINT)
+        for name, values in (
+            ("qty", qtys),
+            ("strike", strikes),
+            ("multiplier", multipliers),
+            ("entry_price", entries),
+            ("mark", marks),
+        ):
+            if name in table.headers:
+                _check_plausible(table, name, i, values[i], problems)
+        if "iv" in table.values:
+            _check_iv(table, i, ivs[i], problems)
+    columns: dict[str, list[Any]] = {
+        "group": groups,
+        "underlying": underlyings,
+        "type": types,
+        "expiry": expiries,
+        "strike": strikes,
+        "qty": qtys,
+        "multiplier": multipliers,
+        "entry_price": entries,
+        "iv": ivs,
+        "mark": marks,
+        **_extras(table, problems),
+        "row": table.rows,
+    }
+    return _frame(columns, keep)
+
+
+def _position_types(table: Table, problems: Problems) -> list[str]:
+    out: list[str] = []
+    header = table.headers["type"]
+    for i, raw in enumerate(table.column("type")):
+        text = raw.strip().upper() if isinstance(raw, str) else ""
+        kind = _TYPE_SYNONYMS.get(text, "")
+        if not kind:
+            message = (
+                f"Type is blank: expected {_TYPES_TEXT}"
+                if is_blank(raw)
+                else f"{show(raw)} is not a position type: expected {_TYPES_TEXT}"
+            )
+            problems.error(c.POSITIONS, message, table.cell("type", i), header)
+        out.append(kind)
+    return out
+
+
+def _check_strike(table: Table, i: int, strike: float, kind: str, problems: Problems) -> None:
+    what = f"a {kind.lower()} needs a strike"
+    if _require(table, "strike", i, math.isnan(strike), what, problems) and strike <= 0:
+        header = table.headers["strike"]
+        problems.error(
+            table.sheet, f"{header} {show(strike)} must be above 0", table.cell("strike", i), header
+        )
+
+
+def _check_expiry(
+    table: Table, i: int, expiry: dt.date | None, as_of: _AsOf | None, problems: Problems
+) -> None:
+    if expiry is not None and as_of is not None and expiry < as_of.date:
+        header = table.headers["expiry"]
+        problems.error(
+            table.sheet,
+            f"expiry {expiry.isoformat()} is before {as_of.text()}: remove or roll the expired leg",
+            table.cell("expiry", i),
+            header,
+        )
+
+
+# --- VIX Futures and VIX Options ------------------------------------------------------------------
+
+
+def _expired(
+    table: Table, expiries: Sequence[dt.date | None], as_of: _AsOf | None, problems: Problems
+) -> list[bool]:
+    """Keep-mask that drops contracts expiring before As Of, with one warning naming their rows."""
+    if as_of is None:
+        return [True] * len(expiries)
+    keep = [e is None or e >= as_of.date for e in expiries]
+    dropped = [str(r) for r, k in zip(table.rows, keep, strict=True) if not k]
+    if dropped:
+        problems.warning(
+            table.sheet,
+            f"{len(dropped)} expired contract(s) with expiry before {as_of.text()} are ignored "
+            f"(rows {', '.join(dropped)})",
+        )
+    return keep
+
+
+def _vix_futures(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame({"expiry": [], "price": [], "row": []})
+    expiries = table.dates("expiry", problems)
+    prices = table.numbers("price", problems)
+    for i in range(len(table.rows)):
+        _require(table, "expiry", i, expiries[i] is None, "enter the contract's expiry", problems)
+        _check_positive(table, "price", i, prices[i], True, problems)
+    labels = [f"expiry {e.isoformat()}" if e else "" for e in expiries]
+    _duplicates(table, "expiry", expiries, labels, problems)
+    keep = _expired(table, expiries, as_of, problems)
+    columns: dict[str, list[Any]] = {
+        "expiry": expiries,
+        "price": prices,
+        **_extras(table, problems),
+        "row": table.rows,
+    }
+    frame = _frame(columns, keep)
+    return frame.sort_values("expiry", kind="stable", ignore_index=True)
+
+
+def _check_positive(
+    table: Table, fieldname: str, i: int, value: float, required: bool, problems: Problems
+) -> None:
+    header = table.headers.get(fieldname, fieldname)
+    if required and not _require(
+        table, fieldname, i, math.isnan(value), f"enter the {header.lower()}", problems
+    ):
+        return
+    if value <= 0:
+        cell = table.cell(fieldname, i)
+        problems.error(table.sheet, f"{header} {show(value)} must be above 0", cell, header)
+
+
+_OPTION_NUMBERS = ("call_bid", "call_ask", "open_interest")
+
+
+def _vix_options(
+    table: Table | None, as_of: _AsOf | None, problems: Problems
+) -> pd.DataFrame | None:
+    """The optional chain; None when the sheet is absent (or unusable, which is reported)."""
+    if table is None:
+        return None
+    expiries = table.dates("expiry", problems)
+    strikes = table.numbers("strike", problems)
+    numbers = {name: table.numbers(name, problems) for name in (*_OPTION_NUMBERS, "iv")}
+    for i in range(len(table.rows)):
+        _require(table, "expiry", i, expiries[i] is None, "enter the option's expiry", problems)
+        _check_positive(table, "strike", i, strikes[i], True, problems)
+        for name in _OPTION_NUMBERS:
+            if name in table.values:
+                _check_not_negative(table, name, i, numbers[name][i], problems)
+        if "iv" in table.values:
+            _check_iv(table, i, numbers["iv"][i], problems)
+    keys = [(e, s) if e else None for e, s in zip(expiries, strikes, strict=True)]
+    labels = [
+        f"expiry {e.isoformat()} strike {show(s)}" if e else ""
+        for e, s in zip(expiries, strikes, strict=True)
+    ]
+    _duplicates(table, "expiry", keys, labels, problems)
+    keep = _expired(table, expiries, as_of, problems)
+    columns: dict[str, list[Any]] = {
+        "expiry": expiries,
+        "strike": strikes,
+        **numbers,
+        **_extras(table, problems),
+        "row": table.rows,
+    }
+    frame = _frame(columns, keep)
+    return frame.sort_values(["expiry", "strike"], kind="stable", ignore_index=True)
+
+
+# --- History ----------------------------------------------------------------------------------
+
+_HISTORY_NUMBERS = tuple(col.field for col in c.SHEET_COLUMNS[c.HISTORY] if col.kind == "number")
+
+
+def _history(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd.DataFrame:
+    if table is None:
+        empty = pd.DataFrame({"spx_close": [], "row": []}, index=pd.DatetimeIndex([]))
+        return empty.rename_axis("date")
+    dates = table.dates("date", problems)
+    for i in range(len(table.rows)):
+        _require(table, "date", i, dates[i] is None, "enter the trading day's date", problems)
+    _duplicates(table, "date", dates, [f"date {d}" for d in dates], problems)
+    columns: dict[str, list[Any]] = {
+        name: list(table.numbers(name, problems))
+        for name in _HISTORY_NUMBERS
+        if name in table.values
+    }
+    columns.update(_extras(table, problems))
+    columns["row"] = table.rows
+    keep = [d is not None and (as_of is None or d <= as_of.date) for d in dates]
+    if as_of is not None:
+        after = sum(1 for d in dates if d is not None and d > as_of.date)
+        if after:
+            problems.warning(c.HISTORY, f"{after} row(s) dated after {as_of.text()} are ignored")
+    frame = _frame(columns, keep)
+    kept = [d for d, k in zip(dates, keep, strict=True) if k and d is not None]
+    frame.index = pd.DatetimeIndex(pd.to_datetime(kept), name="date").normalize()
+    return frame.sort_index(kind="stable")
+
+
+# --- Calendar and Settings ------------------------------------------------------------------------
+
+
+def _calendar(table: Table | None, problems: Problems) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame({"date": [], "event": [], "note": [], "row": []})
+    dates = table.dates("date", problems)
+    events = table.texts("event")
+    for i in range(len(table.rows)):
+        _require(table, "date", i, dates[i] is None, "enter the event's date", problems)
+        _require(table, "event", i, not events[i], "name the event (FOMC, CPI, ...)", problems)
+    columns: dict[str, list[Any]] = {
+        "date": dates,
+        "event": events,
+        "note": table.texts("note"),
+        **_extras(table, problems),
+        "row": table.rows,
+    }
+    frame = _frame(columns, [True] * len(table.rows))
+    if frame.empty:
+        return frame
+    order = sorted(range(len(dates)), key=lambda i: (dates[i] or dt.date.max, i))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _settings(table: Table | None, problems: Problems) -> dict[str, SettingCell]:
+    """Setting name (lower case) -> raw value and its cell; checking them is the host's job."""
+    if table is None:
+        return {}
+    out: dict[str, SettingCell] = {}
+    rows: dict[str, int] = {}
+    header = table.headers["setting"]
+    for i, name in enumerate(table.texts("setting")):
+        raw = table.values["value"][i]
+        key = name.lower()
+        if not key:
+            if not is_blank(raw):
+                problems.warning(
+                    c.SETTINGS,
+                    f"value {show(raw)} has no Setting name and is ignored",
+                    table.cell("setting", i),
+                    header,
+                )
+            continue
+        if key in rows:
+            problems.error(
+                c.SETTINGS,
+                f"setting {name!r} appears twice (rows {rows[key]} and {table.rows[i]}): keep one",
+                table.cell("setting", i),
+                header,
+            )
+            continue
+        rows[key] = table.rows[i]
+        value = str(raw) if isinstance(raw, dt.time | dt.timedelta) else raw
+        out[key] = SettingCell(None if is_blank(value) else value, table.cell("value", i))
+    return out
