@@ -16,7 +16,7 @@ from rules_engine import __version__
 from rules_engine.excel_setup import excel_command
 from rules_engine.host import PLUGINS_DIR_ENV, PluginHost, load_plugins
 from rules_engine.layout import as_text_table
-from rules_engine.models import InputError, Inputs, Issue, Outputs, SheetCells, WorkbookError
+from rules_engine.models import Inputs, Issue, Outputs, SheetCells, WorkbookError
 
 EXIT_INPUT_ERRORS = 1
 EXIT_FILE_ERROR = 2
@@ -102,16 +102,12 @@ class _FileBook:
         self.sha256 = ""
 
     def read(self) -> Inputs:
-        from rules_engine.workbook.reader import read_workbook
-        from rules_engine.workbook.writer import file_sha256
+        from rules_engine.workbook.reader import FileInputError, read_workbook
 
         try:
             read = read_workbook(self.path)
-        except InputError:
-            try:
-                self.sha256 = file_sha256(self.path)
-            except OSError as exc:
-                raise WorkbookError(str(exc)) from exc
+        except FileInputError as exc:
+            self.sha256 = exc.sha256
             raise
         self.sha256 = read.sha256
         return read.inputs

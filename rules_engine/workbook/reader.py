@@ -14,7 +14,7 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from rules_engine.models import Inputs, WorkbookError
+from rules_engine.models import InputError, Inputs, Issue, WorkbookError
 from rules_engine.workbook.guards import check_container
 from rules_engine.workbook.inputs import SheetGrid, input_sheet_names, read_inputs
 from rules_engine.workbook.zipsplice import open_archive
@@ -29,13 +29,27 @@ class WorkbookRead:
     sheet_names: tuple[str, ...]
 
 
+class FileInputError(InputError):
+    """Bad inputs in a file, with the sha256 of the bytes that were read: a Run sheet listing the
+    errors must not be written over a file that changed after it was read."""
+
+    def __init__(self, issues: list[Issue], sha256: str) -> None:
+        super().__init__(issues)
+        self.sha256 = sha256
+
+
 def read_workbook(path: Path) -> WorkbookRead:
-    """Read `path`; raise WorkbookError for an unusable file, InputError listing every bad input."""
+    """Read `path`; raise WorkbookError for an unusable file, FileInputError for bad inputs."""
     data = _load(path)
+    digest = hashlib.sha256(data).hexdigest()
     book = _open(path, data)
     names = tuple(book.sheet_names)
     grids = {name: _grid(path, book, name) for name in input_sheet_names(names)}
-    return WorkbookRead(read_inputs(grids), hashlib.sha256(data).hexdigest(), names)
+    try:
+        inputs = read_inputs(grids)
+    except InputError as exc:
+        raise FileInputError(exc.issues, digest) from None
+    return WorkbookRead(inputs, digest, names)
 
 
 def _load(path: Path) -> bytes:
