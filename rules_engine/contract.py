@@ -132,8 +132,6 @@ DEFAULT_MULTIPLIERS: dict[tuple[str, str], float] = {
 #: Everything else (ETP shares such as VXX, UVXY) defaults to 1.
 DEFAULT_MULTIPLIER = 1.0
 
-POSITION_TYPES = ("CALL", "PUT", "FUTURE", "SHARE")
-
 
 def header_key(text: object) -> str:
     """How headers are matched: case, spaces and underscores do not matter."""

@@ -126,12 +126,29 @@ def _hedge_frame(outcome: SizerOutcome | None, primary_label: str | None) -> pd.
     return pd.DataFrame(rows, columns=columns)
 
 
-GREEK_COLUMNS = {
+LEG_COLUMNS = {
+    "group": "Group",
+    "row": "Row",
+    "underlying": "Underlying",
+    "type": "Type",
+    "expiry": "Expiry",
+    "strike": "Strike",
+    "qty": "Qty",
+    "multiplier": "Multiplier",
+    "days": "DTE",
+    "iv": "IV",
+    "iv_source": "IV From",
+    "underlying_price": "Underlying Price",
+    "price": "Model Price",
     "value": "Value ($)",
     "delta_usd": "$Delta (per pt)",
     "gamma_usd": "$Gamma (per pt^2)",
     "vega_usd": "$Vega (per vol pt)",
     "theta_usd": "$Theta (per day)",
+}
+#: The per-position columns that add up to structure and book totals.
+GREEK_COLUMNS = {
+    key: LEG_COLUMNS[key] for key in ("value", "delta_usd", "gamma_usd", "vega_usd", "theta_usd")
 }
 
 
@@ -220,28 +237,6 @@ def _scenarios_frame(
             }
         )
     return pd.DataFrame(rows)
-
-
-LEG_COLUMNS = {
-    "group": "Group",
-    "row": "Row",
-    "underlying": "Underlying",
-    "type": "Type",
-    "expiry": "Expiry",
-    "strike": "Strike",
-    "qty": "Qty",
-    "multiplier": "Multiplier",
-    "days": "DTE",
-    "iv": "IV",
-    "iv_source": "IV From",
-    "underlying_price": "Underlying Price",
-    "price": "Model Price",
-    "value": "Value ($)",
-    "delta_usd": "$Delta (per pt)",
-    "gamma_usd": "$Gamma (per pt^2)",
-    "vega_usd": "$Vega (per vol pt)",
-    "theta_usd": "$Theta (per day)",
-}
 
 
 def _plugins_frame(host: PluginHost) -> pd.DataFrame:

@@ -90,7 +90,8 @@ def plugin_dirs_from_env(env: dict[str, str] | None = None) -> list[Path]:
     return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
 
 
-def _describe(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
+    """`Type: message`, the form every plugin failure is reported in."""
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -126,7 +127,7 @@ class _Loader:
             plugin = load()
         except Exception as exc:
             self.host.failures.append(
-                PluginFailure(name, source, f"import failed: {_describe(exc)}")
+                PluginFailure(name, source, f"import failed: {describe_exception(exc)}")
             )
             return
         if self.pm.has_plugin(name):
@@ -143,7 +144,7 @@ class _Loader:
         except Exception as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            self.host.failures.append(PluginFailure(name, source, _describe(exc)))
+            self.host.failures.append(PluginFailure(name, source, describe_exception(exc)))
             return
         version = version or str(getattr(plugin, "__version__", "") or "-")
         self.host.plugins.append(PluginRecord(name, source, version))
@@ -182,7 +183,7 @@ class _Loader:
             except Exception as exc:
                 self.host.failures.append(
                     PluginFailure(
-                        plugin_name, record.source, f"{hook_name} raised {_describe(exc)}"
+                        plugin_name, record.source, f"{hook_name} raised {describe_exception(exc)}"
                     )
                 )
                 continue

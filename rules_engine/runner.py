@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from rules_engine.host import Registered
+from rules_engine.host import Registered, describe_exception
 from rules_engine.models import Context, HedgeLayer, Reading, Signal, Sizer
 
 Status = Literal["triggered", "not triggered", "not evaluated", "failed"]
@@ -38,10 +38,6 @@ class SizerOutcome:
     error: str = ""
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _missing_columns(signal: Signal, ctx: Context) -> list[str]:
     history = ctx.history
     return [
@@ -61,7 +57,9 @@ def run_signal(entry: Registered[Signal], ctx: Context) -> SignalOutcome:
     try:
         reading = signal.evaluate(ctx.isolated())
     except Exception as exc:
-        return SignalOutcome(signal.name, plugin, "failed", None, f"raised {_describe(exc)}")
+        return SignalOutcome(
+            signal.name, plugin, "failed", None, f"raised {describe_exception(exc)}"
+        )
     if not isinstance(reading, Reading):
         return SignalOutcome(
             signal.name, plugin, "failed", None, f"returned {reading!r:.80}, expected a Reading"
@@ -116,7 +114,7 @@ def run_sizer(
     try:
         layers = sizer.size(ctx.isolated(), dict(readings))
     except Exception as exc:
-        return SizerOutcome(sizer.name, plugin, (), f"raised {_describe(exc)}")
+        return SizerOutcome(sizer.name, plugin, (), f"raised {describe_exception(exc)}")
     if not isinstance(layers, list | tuple):
         return SizerOutcome(sizer.name, plugin, (), f"returned {layers!r:.80}, expected a list")
     problems = [p for layer in layers for p in _layer_problems(layer)]

@@ -32,7 +32,6 @@ ETP_LEVERAGE: dict[str, float] = {
     "SVIX": -1.0,
 }
 
-KINDS = ("spx_option", "vix_option", "vix_future", "etp")
 #: Leg kinds that are VIX hedges (long VIX exposure) rather than the SPX book.
 HEDGE_KINDS = frozenset({"vix_option", "vix_future", "etp"})
 

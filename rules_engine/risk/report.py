@@ -18,7 +18,7 @@ import pandas as pd
 from rules_engine.models import Issue
 from rules_engine.pricing import black76
 from rules_engine.risk.book import HEDGE_KINDS, CellOf, price_book, stressed_prices
-from rules_engine.risk.market import MarketState, Scenario, ScenarioParams, futures_beta
+from rules_engine.risk.market import MarketState, Scenario, ScenarioParams
 from rules_engine.risk.structures import Condor, recognise
 from rules_engine.settings import parse_points
 
@@ -46,7 +46,7 @@ class RiskResult:
     condors: tuple[Condor, ...]
     vix_option_vol: float
     issues: tuple[Issue, ...] = ()
-    _cache: dict[float, ScenarioPnl] = field(default_factory=dict, compare=False, repr=False)
+    _leg_pnl: dict[float, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def condor_credit(self) -> float:
@@ -65,28 +65,29 @@ class RiskResult:
         return float((legs["qty"] * legs["multiplier"] * premium)[bought].sum())
 
     def leg_pnl(self, scenario: Scenario) -> np.ndarray:
-        """Dollar P&L of each leg in a scenario, by full repricing."""
+        """Dollar P&L of each leg in a scenario by full repricing; computed once, read-only."""
+        hit = self._leg_pnl.get(scenario.vix_points)
+        if hit is not None:
+            return hit
         legs = self.legs
         stressed = stressed_prices(legs, self.state, self.params, scenario)
         size = legs["qty"].to_numpy(dtype=float) * legs["multiplier"].to_numpy(dtype=float)
-        return np.asarray(size * (stressed - legs["price"].to_numpy(dtype=float)), dtype=float)
+        change = np.asarray(size * (stressed - legs["price"].to_numpy(dtype=float)), dtype=float)
+        change.flags.writeable = False
+        self._leg_pnl[scenario.vix_points] = change
+        return change
 
     def pnl(self, scenario: Scenario) -> ScenarioPnl:
-        """Scenario P&L split into the SPX book and the existing VIX hedges (cached)."""
-        hit = self._cache.get(scenario.vix_points)
-        if hit is not None:
-            return hit
+        """Scenario P&L split into the SPX book and the existing VIX hedges."""
         change = self.leg_pnl(scenario)
         hedge = self.legs["kind"].isin(HEDGE_KINDS).to_numpy()
-        result = ScenarioPnl(
+        return ScenarioPnl(
             scenario=scenario,
             spx=self.state.stressed_spx(scenario, self.params),
             stressed_vix=self.state.vix + scenario.vix_points,
             book=float(np.nansum(change[~hedge])),
             hedges=float(np.nansum(change[hedge])),
         )
-        self._cache[scenario.vix_points] = result
-        return result
 
     def vix_call(
         self, expiry: dt.date, strike: float, vol: float, scenario: Scenario | None = None
@@ -105,9 +106,6 @@ class RiskResult:
         """The VIX future for `expiry` from the curve (interpolated between listed contracts)."""
         days = float((expiry - self.state.as_of).days)
         return float(self.state.curve.price_at_days(self.state.as_of, days))
-
-    def futures_beta(self, expiry: dt.date) -> float:
-        return float(futures_beta(float((expiry - self.state.as_of).days), self.params))
 
 
 def _dollar_greeks(legs: pd.DataFrame) -> pd.DataFrame:
