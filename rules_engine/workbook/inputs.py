@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from rules_engine import contract as c
-from rules_engine.models import InputError, Inputs, SettingCell
+from rules_engine.models import InputError, Inputs, Issue, SettingCell
 from rules_engine.workbook.cells import CellError, RawCell, is_blank, show, to_date, to_number
 from rules_engine.workbook.sheetparse import Problems, Table, parse_table
 
@@ -35,11 +35,14 @@ _FRACTION_MARKET = ("rate", "dividend_yield")
 class SheetGrid(NamedTuple):
     """One sheet's used range: rows of raw cells, and the 0-based (row, column) of `rows[0][0]`.
 
-    `start` is None for a sheet with no cells at all.
+    `start` is None for a sheet with no cells at all. `issues` are problems the adapter found
+    before the grid existed (a cell it could not convert, a stray value far outside the table):
+    they are reported with the rest, and their cells count as already flagged.
     """
 
     rows: Sequence[Sequence[RawCell]]
     start: tuple[int, int] | None
+    issues: tuple[Issue, ...] = ()
 
 
 def _key(name: str) -> str:
@@ -59,6 +62,8 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
     """
     sheets = _Sheets(grids)
     problems = Problems()
+    for grid in grids.values():
+        problems.add(grid.issues)
     missing = [name for name in c.REQUIRED_SHEETS if not sheets.has(name)]
     for name in missing:
         problems.error(name, f"sheet is missing: add a sheet named {name!r}")
@@ -110,7 +115,7 @@ class _Sheets:
         """The contract table of sheet `name`, or None when it is absent or unusable."""
         if not self.has(name):
             return None
-        rows, start = self._by_key[name.casefold()]
+        rows, start, _ = self._by_key[name.casefold()]
         return parse_table(name, rows, start, c.SHEET_COLUMNS[name], problems)
 
 

@@ -8,7 +8,7 @@ range begins, so every value here is mapped back to its real A1 address. Problem
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -33,6 +33,16 @@ class Problems:
         self.errors.append(Issue("error", message, sheet, cell, column, source="reader"))
         if cell is not None:
             self._bad_cells.add((sheet, cell))
+
+    def add(self, issues: Iterable[Issue]) -> None:
+        """Problems found elsewhere (an adapter's own checks), kept in their severity."""
+        for issue in issues:
+            if issue.severity == "error":
+                self.errors.append(issue)
+                if issue.sheet is not None and issue.cell is not None:
+                    self._bad_cells.add((issue.sheet, issue.cell))
+            else:
+                self.warnings.append(issue)
 
     def flagged(self, sheet: str, cell: str) -> bool:
         """Whether an error was already reported at this cell (so later checks stay quiet)."""
