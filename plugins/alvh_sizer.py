@@ -1,6 +1,8 @@
 """Built-in sizer `alvh`: the Adaptive Layered VIX Hedge, first cut.
 
-Layer 1 (ACTIVE): long VIX calls whose payoff in the primary spike (VIX +6 by default) offsets a
+It reads the book only through the public `RiskReport` in `ctx.risk`, as any third-party sizer
+would. Layer 1 (ACTIVE): long VIX calls whose payoff in the primary spike (the core setting
+`scenario.primary_spike`, VIX +6 by default) offsets a
 hedge ratio of the book's projected loss, net of existing hedges; the ratio moves from 0.40 to
 0.60 as signal stress (the mean strength of the evaluated signals) rises. Layer 2 is planned with
 a longer expiry and stays STANDBY until signal stress confirms deterioration. New spending
@@ -19,21 +21,20 @@ from typing import Any
 
 import pandas as pd
 
-from rules_engine import Context, HedgeLayer, Reading, Setting, Sizer, hookimpl
-from rules_engine.risk.market import Scenario
-from rules_engine.risk.report import RiskResult
+from rules_engine import (
+    Context,
+    HedgeLayer,
+    Reading,
+    RiskReport,
+    Scenario,
+    Setting,
+    Sizer,
+    hookimpl,
+)
 
 VIX_OPTION_MULTIPLIER = 100.0
 
 SETTINGS = (
-    Setting(
-        "alvh.primary_spike",
-        6.0,
-        "float",
-        "VIX spike (index points) the layers are sized for.",
-        minimum=1.0,
-        maximum=50.0,
-    ),
     Setting(
         "alvh.hedge_ratio_min",
         0.40,
@@ -169,7 +170,7 @@ class Quote:
     source: str
 
 
-def quote(ctx: Context, risk: RiskResult, expiry: dt.date, strike: float) -> Quote:
+def quote(ctx: Context, risk: RiskReport, expiry: dt.date, strike: float) -> Quote:
     """Ask and IV from the VIX Options sheet when it lists the call, else the Black-76 model."""
     vol = risk.vix_option_vol
     chain = ctx.vix_options
@@ -181,7 +182,7 @@ def quote(ctx: Context, risk: RiskResult, expiry: dt.date, strike: float) -> Quo
                 vol = float(row["iv"])
             if "call_ask" in row and pd.notna(row["call_ask"]) and row["call_ask"] > 0:
                 return Quote(float(row["call_ask"]), vol, "ask from VIX Options")
-    model = risk.vix_call(expiry, strike, vol)["price"]
+    model = risk.vix_option(expiry, strike, vol=vol).price
     return Quote(model, vol, f"Black-76 model at {vol:.0%} vol")
 
 
@@ -190,7 +191,7 @@ class Plan:
     """The shared inputs of both layers."""
 
     ctx: Context
-    risk: RiskResult
+    risk: RiskReport
     settings: Mapping[str, Any]
     primary: Scenario
     scenarios: tuple[Scenario, ...]
@@ -209,19 +210,22 @@ def build_layer(
 ) -> tuple[HedgeLayer, str]:
     """A VIX call layer covering `need` dollars of primary-spike loss; `budget` caps its cost."""
     risk, s = plan.risk, plan.settings
-    expiry = nearest_expiry(list(risk.state.curve.expiries), risk.state.as_of, target_dte)
-    forward = risk.future_price(expiry)
+    expiries = [expiry for expiry, _ in risk.futures_curve]
+    expiry = nearest_expiry(expiries, risk.as_of, target_dte)
+    forward = risk.vix_future(expiry)
     strike = round_strike(
         forward * (1 + float(s["alvh.strike_otm"])), float(s["alvh.strike_increment"])
     )
     q = quote(plan.ctx, risk, expiry, strike)
     haircut = float(s["alvh.exit_haircut"])
     per_contract = {
-        sc.label: ((1 - haircut) * risk.vix_call(expiry, strike, q.vol, sc)["price"] - q.price)
+        sc: (
+            (1 - haircut) * risk.vix_option(expiry, strike, vol=q.vol, scenario=sc).price - q.price
+        )
         * VIX_OPTION_MULTIPLIER
         for sc in plan.scenarios
     }
-    primary_pay = per_contract[plan.primary.label]
+    primary_pay = per_contract[plan.primary]
     contracts = _contracts_for(need, primary_pay)
     note = ""
     cost_each = q.price * VIX_OPTION_MULTIPLIER
@@ -234,7 +238,7 @@ def build_layer(
         contracts = allowed
     if primary_pay <= 0 and need > 0:
         note += "; this call does not gain in the primary spike after the exit haircut"
-    theta = risk.vix_call(expiry, strike, q.vol)["theta"]
+    theta = risk.vix_option(expiry, strike, vol=q.vol).theta
     roll_dte = int(s["alvh.roll_dte"])
     covered = contracts * primary_pay / plan.loss if plan.loss > 0 else 0.0
     why = (
@@ -260,7 +264,7 @@ def build_layer(
         carry_per_day=contracts * VIX_OPTION_MULTIPLIER * theta / 365.0,
         exit_rule=(
             f"Sell half when worth {s['alvh.take_profit_multiple']:g}x cost or VIX closes at or "
-            f"above {risk.state.vix + plan.primary.vix_points:.1f}; close or roll at "
+            f"above {risk.vix + plan.primary.vix_points:.1f}; close or roll at "
             f"{roll_dte} days to expiry ({expiry - dt.timedelta(days=roll_dte):%Y-%m-%d})"
         ),
     )
@@ -269,14 +273,13 @@ def build_layer(
 
 def size(ctx: Context, readings: Mapping[str, Reading]) -> list[HedgeLayer]:
     risk = ctx.risk
-    if not isinstance(risk, RiskResult):
-        raise TypeError("the alvh sizer needs the engine's RiskResult in ctx.risk")
+    if risk is None:
+        raise TypeError("the alvh sizer needs the book's RiskReport in ctx.risk")
     s = ctx.settings
     low, high = float(s["alvh.hedge_ratio_min"]), float(s["alvh.hedge_ratio_max"])
     if low > high:
         raise ValueError(f"alvh.hedge_ratio_min {low:g} is above alvh.hedge_ratio_max {high:g}")
-    primary = Scenario(float(s["alvh.primary_spike"]))
-    scenarios = tuple(sorted({*risk.scenarios, primary}, key=lambda sc: sc.vix_points))
+    primary, scenarios = risk.primary, risk.scenarios
     pnl = risk.pnl(primary)
     loss = max(0.0, -pnl.book)
     stress = signal_stress(readings)

@@ -1,6 +1,8 @@
 """alvh: the Adaptive Layered VIX Hedge rules engine.
 
-Plugin authors import `hookimpl` and the models from here; everything else may change.
+Plugin authors import `hookimpl`, the models and the risk types from here (and the functions of
+`rules_engine.pricing`, `rules_engine.indicators` and `rules_engine.testing`); everything else may
+change.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -15,6 +17,9 @@ from rules_engine.models import (
     Signal,
     Sizer,
 )
+from rules_engine.risk.market import Scenario
+from rules_engine.risk.report import OptionValue, RiskReport, ScenarioPnl
+from rules_engine.risk.structures import Condor
 
 PROJECT = "alvh"
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -27,9 +32,14 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "PROJECT",
+    "Condor",
     "Context",
     "HedgeLayer",
+    "OptionValue",
     "Reading",
+    "RiskReport",
+    "Scenario",
+    "ScenarioPnl",
     "Setting",
     "Signal",
     "Sizer",

@@ -1,25 +1,45 @@
 """The `alvh` command: recompute a workbook, create one, list plugins.
 
-Exit codes: 0 done; 1 the workbook's inputs (or the sizer) had errors, written to the Run sheet and
-stderr; 2 the workbook file could not be read or written (nothing was changed).
+Exit codes of `alvh recompute` (each means one thing; the README lists them):
+0 done (warnings allowed); 1 the inputs have errors, each at its cell; 2 the workbook cannot be read
+or written, or the command line is wrong (nothing was changed); 3 a plugin failed where no result
+could be made (the chosen sizer); 4 an internal error in alvh; 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from rules_engine import __version__
 from rules_engine.excel_setup import excel_command
-from rules_engine.host import PLUGINS_DIR_ENV, PluginHost, load_plugins
+from rules_engine.guarded import describe_exception
+from rules_engine.host import PLUGINS_DIR_ENV, PluginHost, load_plugins, plugin_dirs_from_env
 from rules_engine.layout import as_text_table
-from rules_engine.models import Inputs, Issue, Outputs, SheetCells, WorkbookError
+from rules_engine.models import Inputs, Issue, Outputs, RunStatus, SheetCells, WorkbookError
+from rules_engine.pipeline import DEBUG_ENV, WriteFailed, recompute_workbook
+from rules_engine.workbook.filelock import WorkbookBusy, workbook_lock
 
+EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
 EXIT_FILE_ERROR = 2
+EXIT_PLUGIN_FAILED = 3
+EXIT_INTERNAL_ERROR = 4
+EXIT_INTERRUPTED = 130
+
+_EXIT_FOR: dict[RunStatus, int] = {
+    "ok": EXIT_OK,
+    "input errors": EXIT_INPUT_ERRORS,
+    "plugin failed": EXIT_PLUGIN_FAILED,
+    "internal error": EXIT_INTERNAL_ERROR,
+}
 
 LAYER_COLUMNS = (
     "Layer",
@@ -35,7 +55,7 @@ plugins_dir_option = click.option(
     "--plugins-dir",
     "plugins_dirs",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
     help=f"Folder of plugin .py files to load (repeatable; also ${PLUGINS_DIR_ENV}).",
 )
 
@@ -59,38 +79,115 @@ def _print_layers(outputs: Outputs) -> None:
         click.echo(f"  layer {row['Layer']} trigger: {row['Trigger']}")
 
 
+class _PathArguments(click.Command):
+    """A command whose WORKBOOK argument may start with "-": an existing file named like an option
+    is taken as the file, and an unknown option gets a hint instead of a bare error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        known = {name for param in self.params for name in getattr(param, "opts", ())}
+        fixed: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                fixed.extend(args[i:])
+                break
+            bare = arg.split("=", 1)[0]
+            if arg.startswith("-") and bare not in known and Path(arg).exists():
+                fixed.extend(["--", arg, *args[i + 1 :]])
+                break
+            fixed.append(arg)
+        try:
+            return super().parse_args(ctx, fixed)
+        except click.NoSuchOption as exc:
+            hint = "a workbook whose name starts with '-': write ./NAME or put -- before it"
+            raise click.UsageError(f"{exc.format_message()} ({hint})", ctx) from None
+
+
 @click.group()
 @click.version_option(__version__, prog_name="alvh")
 def main() -> None:
     """alvh: adaptive layered VIX hedges for SPX iron-condor books, from an Excel workbook."""
 
 
-@main.command("recompute")
+def _finish(code: int, started: set[threading.Thread]) -> NoReturn:
+    """Exit with `code`. A thread a plugin left running must not keep the process alive once the
+    workbook is written, so when one is still alive the process ends without waiting for it."""
+    leftover = [t for t in threading.enumerate() if t not in started and t.is_alive()]
+    if leftover:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    click.get_current_context().exit(code)
+
+
+def _plugin_folders(given: Sequence[Path]) -> list[Path]:
+    """The --plugins-dir folders (checked by click) plus those in ALVH_PLUGINS_DIR, which must
+    exist too: a misspelled folder is an error, never a silently missing plugin."""
+    from_env = plugin_dirs_from_env()
+    for folder in from_env:
+        if not folder.is_dir():
+            raise click.BadParameter(
+                f"{PLUGINS_DIR_ENV} names {str(folder)!r}, which is not a folder",
+                param_hint=PLUGINS_DIR_ENV,
+            )
+    return [*given, *from_env]
+
+
+@main.command("recompute", cls=_PathArguments)
 @click.argument("workbook", type=click.Path(path_type=Path))
 @plugins_dir_option
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: bool) -> None:
     """Read WORKBOOK, compute risk, signals and hedge layers, write the engine's sheets back."""
-    from rules_engine.pipeline import WriteFailed, recompute_workbook
-
-    host = load_plugins(plugins_dirs)
+    started = set(threading.enumerate())
+    folders = _plugin_folders(plugins_dirs)
     book = _FileBook(workbook)
     try:
-        outputs = recompute_workbook(book.read, book.write, host)
+        code = _recompute(book, folders, quiet)
+    except KeyboardInterrupt:
+        _err(f"alvh: interrupted; {book.state_after_interrupt()}")
+        code = EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        _err(
+            f"alvh: internal error ({describe_exception(exc)}); {book.state_after_interrupt()}. "
+            f"Please report it, or rerun with {DEBUG_ENV}=1 for the traceback"
+        )
+        code = EXIT_INTERNAL_ERROR
+    _finish(code, started)
+
+
+def _recompute(book: _FileBook, folders: Sequence[Path], quiet: bool) -> int:
+    host = load_plugins(folders)
+    workbook = book.path
+    try:
+        with workbook_lock(workbook):
+            outputs = recompute_workbook(book.read, book.write, host)
+    except WorkbookBusy as exc:
+        _err(f"alvh: nothing was read or written: {exc}")
+        return EXIT_FILE_ERROR
     except WriteFailed as exc:
         _report_issues(exc.outputs.issues)
         _err(f"alvh: nothing was written to {workbook}: {exc.cause}")
-        sys.exit(EXIT_FILE_ERROR)
+        return EXIT_FILE_ERROR
     except WorkbookError as exc:
         _err(f"alvh: cannot read {workbook}: {exc}")
-        sys.exit(EXIT_FILE_ERROR)
+        return EXIT_FILE_ERROR
     _report_issues(outputs.issues)
-    if not outputs.ok:
+    code = _EXIT_FOR[outputs.status]
+    if outputs.status == "input errors":
         _err(f"alvh: {workbook}: inputs have errors; see the Run sheet (nothing else was changed)")
-        sys.exit(EXIT_INPUT_ERRORS)
-    if not quiet:
+    elif outputs.status == "plugin failed":
+        _err(
+            f"alvh: {workbook}: the sizer failed, so no hedge layers were made; Signals and Risk "
+            "were written, and the Run sheet says why"
+        )
+    elif outputs.status == "internal error":
+        _err(f"alvh: {workbook}: internal error in alvh; see the Run sheet")
+    elif not quiet:
         click.echo(f"{workbook}: recomputed; Hedge, Signals, Risk and Run sheets written.")
         _print_layers(outputs)
+    return code
 
 
 class _FileBook:
@@ -100,6 +197,21 @@ class _FileBook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.sha256 = ""
+
+    def state_after_interrupt(self) -> str:
+        """Whether the file is as it was read: Ctrl-C (or a failure) may land after the atomic
+        replace."""
+        from rules_engine.workbook.guards import file_sha256
+
+        if not self.sha256:
+            return f"{self.path} was not changed"
+        try:
+            same = file_sha256(self.path) == self.sha256
+        except OSError:
+            same = True
+        if same:
+            return f"{self.path} was not changed"
+        return f"{self.path} was already written with the new results"
 
     def read(self) -> Inputs:
         from rules_engine.workbook.reader import FileInputError, read_workbook
@@ -118,7 +230,7 @@ class _FileBook:
         write_owned_sheets(self.path, sheets, expected_sha256=self.sha256)
 
 
-@main.command("init")
+@main.command("init", cls=_PathArguments)
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--example", is_flag=True, help="Fill it with a realistic example book and market.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -129,7 +241,7 @@ def init_command(
     """Create a new workbook with every input sheet, its headers and the Settings rows."""
     from rules_engine.workbook.create import create_workbook
 
-    host = load_plugins(plugins_dirs)
+    host = load_plugins(_plugin_folders(plugins_dirs))
     try:
         create_workbook(workbook, host.declared_settings, example=example, force=force)
     except WorkbookError as exc:
@@ -156,7 +268,7 @@ def describe_plugins(host: PluginHost) -> str:
 @plugins_dir_option
 def plugins_command(plugins_dirs: tuple[Path, ...]) -> None:
     """List each plugin, where it came from, its version, what it registered, what failed."""
-    host = load_plugins(plugins_dirs)
+    host = load_plugins(_plugin_folders(plugins_dirs))
     click.echo(describe_plugins(host))
     if host.failures:
         sys.exit(EXIT_INPUT_ERRORS)

@@ -19,10 +19,10 @@ import pandas as pd
 from rules_engine import __version__
 from rules_engine.contract import POSITIONS, SETTINGS, VIX_FUTURES
 from rules_engine.host import PluginHost
-from rules_engine.models import CellValue, Context, Inputs, Issue, Outputs, Reading
+from rules_engine.models import CellValue, Context, Inputs, Issue, Outputs, Reading, RunStatus
 from rules_engine.risk.book import HEDGE_KINDS
 from rules_engine.risk.market import MarketState, Scenario, VixCurve
-from rules_engine.risk.report import RiskResult, compute_risk
+from rules_engine.risk.report import RiskReport, compute_risk
 from rules_engine.risk.structures import Condor
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import resolve_settings
@@ -95,13 +95,14 @@ def _signals_frame(outcomes: list[SignalOutcome]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SIGNAL_COLUMNS))
 
 
-def _hedge_frame(outcome: SizerOutcome | None, primary_label: str | None) -> pd.DataFrame:
-    layers = [] if outcome is None else list(outcome.layers)
-    labels: list[str] = []
+def _hedge_frame(outcome: SizerOutcome, primary: Scenario) -> pd.DataFrame:
+    layers = list(outcome.layers)
+    keys: list[Scenario] = []
     for layer in layers:
-        labels.extend(k for k in layer.payoff_by_scenario if k not in labels)
-    pay_cols = [f"Payoff {k} ($)" for k in labels]
-    share_col = f"Share of Loss Covered ({primary_label or 'primary'})"
+        keys.extend(k for k in layer.payoff_by_scenario if k not in keys)
+    keys.sort(key=lambda k: (k.vix_points, k.spx_move or 0.0))
+    pay_cols = [f"Payoff {k.label} ($)" for k in keys]
+    share_col = f"Share of Loss Covered ({primary.label})"
     columns = [*HEDGE_COLUMNS, *pay_cols, share_col, *HEDGE_TAIL]
     rows = [
         (
@@ -114,7 +115,7 @@ def _hedge_frame(outcome: SizerOutcome | None, primary_label: str | None) -> pd.
             layer.price,
             layer.multiplier,
             layer.cost,
-            *[layer.payoff_by_scenario.get(k) for k in labels],
+            *[layer.payoff_by_scenario.get(k) for k in keys],
             layer.share_of_loss_covered,
             layer.carry_per_day,
             layer.trigger,
@@ -184,7 +185,7 @@ def _condor_columns(c: Condor | None) -> dict[str, CellValue]:
     return fields
 
 
-def _structures_frame(risk: RiskResult, scenarios: tuple[Scenario, ...]) -> pd.DataFrame:
+def _structures_frame(risk: RiskReport, scenarios: tuple[Scenario, ...]) -> pd.DataFrame:
     """One row per Group, then totals for the SPX book and the VIX hedges."""
     legs = risk.legs
     names = legs["group"].astype(str).to_numpy()
@@ -194,7 +195,7 @@ def _structures_frame(risk: RiskResult, scenarios: tuple[Scenario, ...]) -> pd.D
     by_group = np.array([code[n] for n in names])
     by_total = np.where(hedge, code["All VIX hedges"], code["All SPX legs"])
     columns = {label: legs[col].to_numpy(dtype=float) for col, label in GREEK_COLUMNS.items()}
-    columns |= {f"P&L {sc.label} ($)": risk.leg_pnl(sc) for sc in scenarios}
+    columns |= {f"P&L {sc.label} ($)": risk.leg_pnl(sc).to_numpy() for sc in scenarios}
     sums = {
         label: np.bincount(by_group, np.nan_to_num(v), len(keys))
         + np.bincount(by_total, np.nan_to_num(v), len(keys))
@@ -216,24 +217,28 @@ def _structures_frame(risk: RiskResult, scenarios: tuple[Scenario, ...]) -> pd.D
 
 
 def _scenarios_frame(
-    risk: RiskResult, scenarios: tuple[Scenario, ...], outcome: SizerOutcome | None
+    risk: RiskReport, scenarios: tuple[Scenario, ...], outcome: SizerOutcome
 ) -> pd.DataFrame:
-    active = [] if outcome is None else [x for x in outcome.layers if x.status == "ACTIVE"]
+    """One row per scenario. The layers' columns stay blank where the sizer gave no payoff for
+    that scenario (or failed): a missing figure is never shown as 0."""
+    active = [x for x in outcome.layers if x.status == "ACTIVE"]
     rows = []
     for sc in scenarios:
         p = risk.pnl(sc)
-        layers = sum(x.payoff_by_scenario.get(sc.label, 0.0) for x in active)
+        pays = [x.payoff_by_scenario.get(sc) for x in active]
+        known = not outcome.error and all(pay is not None for pay in pays)
+        layers = sum(pay for pay in pays if pay is not None) if known else None
         rows.append(
             {
                 "Scenario": sc.label,
-                "VIX": p.stressed_vix,
+                "VIX": p.vix,
                 "SPX": p.spx,
-                "SPX Move": p.spx / risk.state.spx - 1.0,
+                "SPX Move": p.spx / risk.spx - 1.0,
                 "Book P&L Unhedged ($)": p.book,
                 "Existing Hedges P&L ($)": p.hedges,
-                "Book + Existing Hedges ($)": p.book + p.hedges,
+                "Book + Existing Hedges ($)": p.net,
                 "Active Layers Payoff ($)": layers,
-                "Book + All Hedges ($)": p.book + p.hedges + layers,
+                "Book + All Hedges ($)": None if layers is None else p.net + layers,
             }
         )
     return pd.DataFrame(rows)
@@ -250,28 +255,41 @@ def _plugins_frame(host: PluginHost) -> pd.DataFrame:
     )
 
 
-def failed_outputs(host: PluginHost, issues: list[Issue], as_of: dt.date | None = None) -> Outputs:
-    """Outputs that carry only the run log: what a run with input errors writes."""
+def failed_outputs(
+    host: PluginHost,
+    issues: list[Issue],
+    as_of: dt.date | None = None,
+    status: RunStatus = "input errors",
+) -> Outputs:
+    """Outputs that carry only the run log: what a run that computed nothing writes."""
     return Outputs(
         hedge=pd.DataFrame(),
         signals=pd.DataFrame(),
         risk_structures=pd.DataFrame(),
         risk_scenarios=pd.DataFrame(),
         risk_legs=pd.DataFrame(),
-        run_info=_run_info(as_of, None, issues),
+        run_info=_run_info(as_of, None, issues, status),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
+        status=status,
     )
 
 
+_STATUS_TEXT: dict[RunStatus, str] = {
+    "ok": "OK",
+    "input errors": "FAILED: the inputs have {errors} error(s), see Messages",
+    "plugin failed": "FAILED: a plugin failed and no hedge could be made, see Messages",
+    "internal error": "FAILED: an internal error in alvh, see Messages",
+}
+
+
 def _run_info(
-    as_of: dt.date | None, sizer: str | None, issues: list[Issue]
+    as_of: dt.date | None, sizer: str | None, issues: list[Issue], status: RunStatus
 ) -> tuple[tuple[str, CellValue], ...]:
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)
-    status = "OK" if not errors else f"FAILED: {errors} error(s), see Messages"
     return (
-        ("Status", status),
+        ("Status", _STATUS_TEXT[status].format(errors=errors)),
         ("alvh Version", __version__),
         ("As Of", as_of),
         ("Sizer", sizer or ""),
@@ -281,7 +299,7 @@ def _run_info(
 
 
 def _plugin_issues(
-    host: PluginHost, outcomes: list[SignalOutcome], sized: SizerOutcome | None
+    host: PluginHost, outcomes: list[SignalOutcome], sized: SizerOutcome
 ) -> list[Issue]:
     issues = [
         Issue("warning", f"plugin failed to load ({f.source}): {f.error}", source=f.plugin)
@@ -296,7 +314,7 @@ def _plugin_issues(
         for o in outcomes
         if o.status in ("failed", "not evaluated")
     ]
-    if sized is not None and sized.error:
+    if sized.error:
         issues.append(
             Issue(
                 "error",
@@ -312,7 +330,7 @@ def history_until(history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return history[history.index <= pd.Timestamp(as_of)]
 
 
-def build_context(inputs: Inputs, settings: Mapping[str, Any], risk: RiskResult) -> Context:
+def build_context(inputs: Inputs, settings: Mapping[str, Any], risk: RiskReport) -> Context:
     return Context(
         as_of=inputs.market["as_of"],
         history=history_until(inputs.history, inputs.market["as_of"]),
@@ -332,55 +350,55 @@ def recompute(inputs: Inputs, host: PluginHost) -> Outputs:
     Deterministic: the same inputs and plugins give the same cells (no wall-clock time is written,
     so recomputing an unchanged workbook rewrites identical sheets).
     """
+    as_of = inputs.market["as_of"]
     settings, issues = resolve_settings(inputs.settings, host.declared_settings)
     issues = [*inputs.warnings, *issues]
     sizer_name = str(settings["engine.sizer"])
     sizer_entry = host.sizers.get(sizer_name)
     if sizer_entry is None:
-        cell = inputs.settings.get("engine.sizer")
-        known = ", ".join(sorted(host.sizers)) or "none loaded"
-        issues.append(
-            Issue(
-                "error",
-                f"engine.sizer names {sizer_name!r}, which no loaded plugin provides ({known})",
-                SETTINGS,
-                cell.cell if cell else None,
-                "Value",
-                "engine",
-            )
-        )
+        issues.append(_unknown_sizer(inputs, host, sizer_name))
     state, market_issues = _market_state(inputs)
     issues += market_issues
     if state is None or any(i.severity == "error" for i in issues):
-        return failed_outputs(host, issues, inputs.market["as_of"])
+        return failed_outputs(host, issues, as_of)
     risk = compute_risk(
         inputs.positions, state, settings, inputs.market, partial(inputs.cell, POSITIONS)
     )
     issues += risk.issues
     if any(i.severity == "error" for i in issues) or sizer_entry is None:
-        return failed_outputs(host, issues, inputs.market["as_of"])
+        return failed_outputs(host, issues, as_of)
     ctx = build_context(inputs, settings, risk)
-    outcomes = run_signals(host.signals, ctx)
+    time_limit = float(settings["engine.plugin_time_limit"])
+    outcomes = run_signals(host.signals, ctx, time_limit)
     readings: dict[str, Reading] = {o.signal: o.reading for o in outcomes if o.reading is not None}
-    sized = run_sizer(sizer_entry, ctx, readings)
+    sized = run_sizer(sizer_entry, ctx, readings, time_limit)
     issues += _plugin_issues(host, outcomes, sized)
-    primary = _primary_scenario(settings, sized.sizer)
-    grid = {*risk.scenarios, *([primary] if primary else [])}
-    scenarios = tuple(sorted(grid, key=lambda s: s.vix_points))
+    status: RunStatus = "plugin failed" if sized.error else "ok"
     legs = risk.legs.rename(columns=LEG_COLUMNS)[list(LEG_COLUMNS.values())]
     return Outputs(
-        hedge=_hedge_frame(sized, primary.label if primary else None),
+        hedge=_hedge_frame(sized, risk.primary),
         signals=_signals_frame(outcomes),
-        risk_structures=_structures_frame(risk, scenarios),
-        risk_scenarios=_scenarios_frame(risk, scenarios, sized),
+        risk_structures=_structures_frame(risk, risk.scenarios),
+        risk_scenarios=_scenarios_frame(risk, risk.scenarios, sized),
         risk_legs=legs,
-        run_info=_run_info(inputs.market["as_of"], sizer_name, issues),
+        run_info=_run_info(as_of, sizer_name, issues, status),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
+        status=status,
     )
 
 
-def _primary_scenario(settings: Mapping[str, Any], sizer: str) -> Scenario | None:
-    """The sizer's primary spike, when it declares a `<sizer>.primary_spike` setting."""
-    spike = settings.get(f"{sizer}.primary_spike")
-    return None if spike is None else Scenario(float(spike))
+def _unknown_sizer(inputs: Inputs, host: PluginHost, name: str) -> Issue:
+    """The error for an `engine.sizer` that names no loaded sizer, with what could be meant."""
+    cell = inputs.settings.get("engine.sizer")
+    known = ", ".join(sorted(host.sizers)) or "none loaded"
+    failed = ", ".join(sorted({f.plugin for f in host.failures}))
+    hint = f"; plugins that failed to load: {failed} (see Plugins below)" if failed else ""
+    return Issue(
+        "error",
+        f"engine.sizer names {name!r}, which no loaded plugin provides (loaded: {known}){hint}",
+        SETTINGS,
+        cell.cell if cell else None,
+        "Value",
+        "engine",
+    )

@@ -15,7 +15,7 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import entry_points
@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from rules_engine import PROJECT, __version__, hookspecs
+from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded, describe_exception
 from rules_engine.models import Setting, Signal, Sizer
 from rules_engine.settings import CORE_OWNER, CORE_SETTINGS, validate_declaration
 
@@ -35,6 +36,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 ENTRY_POINT_GROUP = "alvh"
 PLUGINS_DIR_ENV = "ALVH_PLUGINS_DIR"
+#: Set to 1 to load no installed entry points: a run (or a test suite) that must not depend on
+#: which third-party plugins happen to be installed.
+NO_ENTRY_POINTS_ENV = "ALVH_NO_ENTRY_POINTS"
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
 T = TypeVar("T", Signal, Sizer)
@@ -90,11 +94,6 @@ def plugin_dirs_from_env(env: dict[str, str] | None = None) -> list[Path]:
     return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
 
 
-def describe_exception(exc: BaseException) -> str:
-    """`Type: message`, the form every plugin failure is reported in."""
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _load_file_module(path: Path) -> ModuleType:
     """Import one plugin file under a private, collision-free module name."""
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
@@ -116,20 +115,19 @@ def _load_file_module(path: Path) -> ModuleType:
 class _Loader:
     """Registers candidate plugins one at a time into a pluggy manager and the host."""
 
-    def __init__(self, host: PluginHost) -> None:
+    def __init__(self, host: PluginHost, time_limit: float) -> None:
         self.host = host
+        self.time_limit = time_limit
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._declare_settings(CORE_OWNER, CORE_SETTINGS)
 
     def add(self, name: str, source: str, load: Callable[[], Any], version: str | None) -> None:
-        try:
-            plugin = load()
-        except Exception as exc:
-            self.host.failures.append(
-                PluginFailure(name, source, f"import failed: {describe_exception(exc)}")
-            )
+        loaded = call_guarded(load, self.time_limit, name)
+        if loaded.error:
+            self.host.failures.append(PluginFailure(name, source, f"import {loaded.error}"))
             return
+        plugin = loaded.value
         if self.pm.has_plugin(name):
             other = self.host.record(name).source
             self.host.failures.append(
@@ -141,7 +139,7 @@ class _Loader:
         try:
             self.pm.register(plugin, name=name)
             self.pm.check_pending()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             self.host.failures.append(PluginFailure(name, source, describe_exception(exc)))
@@ -178,13 +176,11 @@ class _Loader:
             plugin_name = impl.plugin_name
             record = self.host.record(plugin_name)
             staged: list[Any] = []
-            try:
-                impl.function(**{arg: staged.append for arg in impl.argnames})
-            except Exception as exc:
+            hook_call = partial(impl.function, **{arg: staged.append for arg in impl.argnames})
+            called = call_guarded(hook_call, self.time_limit, plugin_name)
+            if called.error:
                 self.host.failures.append(
-                    PluginFailure(
-                        plugin_name, record.source, f"{hook_name} raised {describe_exception(exc)}"
-                    )
+                    PluginFailure(plugin_name, record.source, f"{hook_name} {called.error}")
                 )
                 continue
             for item in staged:
@@ -236,15 +232,26 @@ def _entry_point_source(ep: Any) -> tuple[str, str | None]:
     return f"entry point {ep.name} = {ep.value} ({dist.name} {dist.version})", str(dist.version)
 
 
+def entry_points_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """False when ALVH_NO_ENTRY_POINTS is set to a true value."""
+    value = (os.environ if env is None else env).get(NO_ENTRY_POINTS_ENV, "")
+    return value.strip().lower() not in {"1", "true", "yes", "on"}
+
+
 def load_plugins(
     plugin_dirs: Sequence[Path] = (),
     *,
     builtins: Sequence[str] = BUILTIN_PLUGINS,
-    use_entry_points: bool = True,
+    use_entry_points: bool | None = None,
     env: dict[str, str] | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> PluginHost:
-    """Load every plugin, each in isolation, and collect what registered and what failed."""
-    loader = _Loader(PluginHost())
+    """Load every plugin, each in isolation and within the time limit, and collect what
+    registered and what failed. Entry points load unless `use_entry_points` is False or
+    ALVH_NO_ENTRY_POINTS says not to."""
+    if use_entry_points is None:
+        use_entry_points = entry_points_enabled(env)
+    loader = _Loader(PluginHost(), time_limit)
     for module_name in builtins:
         short = module_name.rsplit(".", 1)[-1]
         load = partial(importlib.import_module, module_name)

@@ -45,6 +45,12 @@ _TWO_DECIMALS = frozenset(
 )
 _TEXT_COLUMNS_WIDE = {"Why": 90.0, "Trigger": 60.0, "Exit Rule": 60.0, "Explanation": 80.0}
 NOT_COMPUTED = "Not computed: the inputs have errors. See the Run sheet for each one."
+#: What the result sheets say instead of figures, by how the run ended.
+_NOT_COMPUTED_BECAUSE = {
+    "input errors": NOT_COMPUTED,
+    "plugin failed": "Not computed: the sizer failed. See the Run sheet for why.",
+    "internal error": "Not computed: alvh hit an internal error. See the Run sheet.",
+}
 
 
 def marker(sheet: str) -> str:
@@ -57,6 +63,10 @@ def _format_for(column: str) -> str | None:
     if column == "IV From":
         return None
     return next((kind for pattern, kind in _FORMAT_RULES if pattern in column), None)
+
+
+#: Types that `_cell` returns unchanged (exactly these: subclasses such as Timestamp are not).
+_AS_IS = frozenset({str, bool, int, dt.date, dt.datetime})
 
 
 def _cell(value: object) -> CellValue:
@@ -74,6 +84,20 @@ def _cell(value: object) -> CellValue:
     if value is pd.NaT or value is pd.NA:
         return None
     return str(value)
+
+
+def _column(series: pd.Series) -> list[CellValue]:
+    """`_cell` of each value of a column; numpy number columns are converted in bulk, which
+    gives the same Python values many times faster on a big book."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        values: list[CellValue] = series.to_numpy().tolist()
+        return values
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return [v if v - v == 0.0 else None for v in series.to_numpy().tolist()]
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+        return [v if type(v) in _AS_IS else _cell(v) for v in series.to_numpy(dtype=object)]
+    return [_cell(v) for v in series]
 
 
 class _Sheet:
@@ -96,13 +120,15 @@ class _Sheet:
         for c, name in enumerate(columns):
             width = _TEXT_COLUMNS_WIDE.get(name, min(max(len(name) + 2, 10.0), 40.0))
             self.widths[c] = max(self.widths.get(c, 0.0), width)
-        for values in frame.itertuples(index=False, name=None):
-            r = len(self.rows)
-            cells = tuple(_cell(v) for v in values)
-            for c, kind in enumerate(kinds):
-                if kind and isinstance(cells[c], int | float) and not isinstance(cells[c], bool):
+        start = len(self.rows)
+        cells = [_column(frame.iloc[:, c]) for c in range(len(columns))]
+        self.rows.extend(zip(*cells, strict=True))
+        formatted = [(c, kind) for c, kind in enumerate(kinds) if kind]
+        for r in range(start, len(self.rows)):
+            row = self.rows[r]
+            for c, kind in formatted:
+                if isinstance(row[c], int | float) and not isinstance(row[c], bool):
                     self.formats[(r, c)] = kind
-            self.rows.append(cells)
         self.line()
 
     def done(self) -> SheetCells:
@@ -114,10 +140,10 @@ def _messages(issues: Iterable[Issue]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Severity", "Where", "Message", "Source"])
 
 
-def _not_computed(name: str, title: str) -> SheetCells:
+def _not_computed(name: str, title: str, why: str) -> SheetCells:
     sheet = _Sheet(name)
     sheet.line(title)
-    sheet.line(NOT_COMPUTED)
+    sheet.line(why)
     return sheet.done()
 
 
@@ -127,23 +153,28 @@ def lay_out(outputs: Outputs) -> list[SheetCells]:
     run.table("Run", pd.DataFrame(list(outputs.run_info), columns=["Field", "Value"]))
     run.table("Messages (errors name the sheet and cell to fix)", _messages(outputs.issues))
     run.table("Plugins", outputs.plugins)
-    if not outputs.ok:
+    why = _NOT_COMPUTED_BECAUSE.get(outputs.status, "")
+    if outputs.status in ("input errors", "internal error"):
         return [
-            _not_computed(HEDGE, "Hedge layers"),
-            _not_computed(SIGNALS, "Signal readings"),
-            _not_computed(RISK, "Risk"),
+            _not_computed(HEDGE, "Hedge layers", why),
+            _not_computed(SIGNALS, "Signal readings", why),
+            _not_computed(RISK, "Risk", why),
             run.done(),
         ]
-    hedge = _Sheet(HEDGE)
     title = "Hedge layers (VIX calls; prices in VIX points, 1 contract = 100 x VIX)"
-    hedge.table(title, outputs.hedge)
+    if outputs.status == "plugin failed":
+        hedge = _not_computed(HEDGE, title, why)
+    else:
+        table = _Sheet(HEDGE)
+        table.table(title, outputs.hedge)
+        hedge = table.done()
     signals = _Sheet(SIGNALS)
     signals.table("Signal readings (strength 0-1 feeds the hedge ratio)", outputs.signals)
     risk = _Sheet(RISK)
     risk.table("Structures ($ per position; P&L by full repricing)", outputs.risk_structures)
     risk.table("VIX spike scenarios, hedged vs unhedged ($)", outputs.risk_scenarios)
     risk.table("Legs ($Greeks per position; IV as a fraction)", outputs.risk_legs)
-    return [hedge.done(), signals.done(), risk.done(), run.done()]
+    return [hedge, signals.done(), risk.done(), run.done()]
 
 
 def as_text_table(frame: pd.DataFrame, columns: Sequence[str]) -> str:

@@ -7,17 +7,24 @@ so that the engine stays a pure function of its inputs.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pandas as pd
+
+from rules_engine.risk.market import Scenario
+
+if TYPE_CHECKING:
+    from rules_engine.risk.report import RiskReport
 
 SettingType = Literal["float", "int", "bool", "str", "date"]
 Severity = Literal["error", "warning", "info"]
 LayerStatus = Literal["ACTIVE", "STANDBY"]
+LAYER_STATUSES: tuple[str, ...] = get_args(LayerStatus)
+#: How a recompute ended: what the CLI's exit code and the Run sheet's status say.
+RunStatus = Literal["ok", "input errors", "plugin failed", "internal error"]
 
 #: A value one spreadsheet cell can hold.
 CellValue = str | float | int | bool | dt.date | dt.datetime | None
@@ -34,37 +41,20 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    #: Called with the value once it has the declared type; raises ValueError saying what is wrong.
+    check: Callable[[Any], object] | None = None
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What one signal says today. `strength` in [0, 1] feeds the sizer's hedge ratio."""
+    """What one signal says today: `value` (a finite number or None), `triggered`, `strength` in
+    [0, 1] (how loudly it warns; sizers may use it) and a one-line `explanation` with the numbers
+    that drove it. A reading that breaks these rules is reported as a failure of its plugin."""
 
     value: float | None
     triggered: bool
     strength: float
     explanation: str
-
-    def problems(self) -> list[str]:
-        """Why this reading cannot be trusted (empty when it is well-formed)."""
-        found: list[str] = []
-        if self.value is not None and (
-            isinstance(self.value, bool)
-            or not isinstance(self.value, int | float)
-            or not math.isfinite(self.value)
-        ):
-            found.append(f"value {self.value!r} is not a finite number or None")
-        if not isinstance(self.triggered, bool):
-            found.append(f"triggered {self.triggered!r} is not a bool")
-        if (
-            isinstance(self.strength, bool)
-            or not isinstance(self.strength, int | float)
-            or not (0.0 <= self.strength <= 1.0)
-        ):
-            found.append(f"strength {self.strength!r} is not a number in [0, 1]")
-        if not isinstance(self.explanation, str):
-            found.append(f"explanation {self.explanation!r} is not text")
-        return found
 
 
 @dataclass(frozen=True)
@@ -94,7 +84,7 @@ class HedgeLayer:
     price: float
     multiplier: float
     cost: float
-    payoff_by_scenario: Mapping[str, float]
+    payoff_by_scenario: Mapping[Scenario, float]
     share_of_loss_covered: float
     carry_per_day: float
     exit_rule: str
@@ -178,7 +168,17 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Context:
-    """What a signal or sizer sees: read-only views of the inputs plus the computed risk."""
+    """What a signal or sizer sees: the workbook's inputs and the computed risk.
+
+    `history` is the History sheet up to the as-of date: a DatetimeIndex named `date` (ascending)
+    and one column per header, named as the header in lower case with `_` between words ("SPX
+    Close" -> `spx_close`, "Advances" -> `advances`), numbers as floats (blank cells NaN), plus
+    `row`, the sheet row each came from. `positions`, `vix_futures`, `calendar` and `vix_options`
+    follow the same naming. `market` maps Market fields (`as_of`, `spx`, `vix`, `vix3m`, `vvix`,
+    `rate`, `dividend_yield`, ...) to values; `settings` maps every declared setting to its value
+    (the Settings sheet's, else the default). `risk` is the book's `RiskReport`. Every plugin call
+    gets its own copies: changing them changes nothing anyone else sees.
+    """
 
     as_of: dt.date
     history: pd.DataFrame
@@ -187,21 +187,21 @@ class Context:
     vix_futures: pd.DataFrame
     calendar: pd.DataFrame
     settings: Mapping[str, Any]
-    risk: Any = None
+    risk: RiskReport | None = None
     vix_options: pd.DataFrame | None = None
 
     def isolated(self) -> Context:
-        """A copy whose frames and mappings a plugin may mutate without touching anyone else's."""
+        """A deep copy for one plugin call: frames, mappings and the risk report are its own."""
         return Context(
             as_of=self.as_of,
-            history=self.history.copy(),
+            history=self.history.copy(deep=True),
             market=MappingProxyType(dict(self.market)),
-            positions=self.positions.copy(),
-            vix_futures=self.vix_futures.copy(),
-            calendar=self.calendar.copy(),
+            positions=self.positions.copy(deep=True),
+            vix_futures=self.vix_futures.copy(deep=True),
+            calendar=self.calendar.copy(deep=True),
             settings=MappingProxyType(dict(self.settings)),
-            risk=self.risk,
-            vix_options=None if self.vix_options is None else self.vix_options.copy(),
+            risk=None if self.risk is None else self.risk.isolated(),
+            vix_options=None if self.vix_options is None else self.vix_options.copy(deep=True),
         )
 
 
@@ -235,10 +235,11 @@ class Outputs:
     run_info: tuple[tuple[str, CellValue], ...]
     plugins: pd.DataFrame
     issues: tuple[Issue, ...] = ()
+    status: RunStatus = "ok"
 
     @property
     def ok(self) -> bool:
-        return not any(i.severity == "error" for i in self.issues)
+        return self.status == "ok"
 
 
 class WorkbookError(Exception):

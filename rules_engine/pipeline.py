@@ -3,19 +3,26 @@
 The adapters differ only in how they read and write, so both come in as callables. Inputs with
 errors are not a failure of the sequence: they still produce a Run sheet that lists every error
 (and Hedge, Signals and Risk sheets that say "Not computed" instead of showing stale numbers).
+A bug in alvh itself is no failure of the sequence either: the Run sheet says so, and the caller
+learns it from `Outputs.status`.
 """
 
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Callable, Sequence
 
 from rules_engine.engine import failed_outputs, recompute
+from rules_engine.guarded import describe_exception
 from rules_engine.host import PluginHost
 from rules_engine.layout import lay_out
-from rules_engine.models import InputError, Inputs, Outputs, SheetCells, WorkbookError
+from rules_engine.models import InputError, Inputs, Issue, Outputs, SheetCells, WorkbookError
 
 Reader = Callable[[], Inputs]
 Writer = Callable[[Sequence[SheetCells]], None]
+#: Set to 1 to let an internal error's traceback through (for alvh's developers).
+DEBUG_ENV = "ALVH_DEBUG"
 
 
 class WriteFailed(WorkbookError):
@@ -39,9 +46,25 @@ def recompute_workbook(read: Reader, write: Writer, host: PluginHost) -> Outputs
     except InputError as exc:
         outputs = failed_outputs(host, exc.issues)
     else:
-        outputs = recompute(inputs, host)
+        outputs = _recompute(inputs, host)
     try:
         write(lay_out(outputs))
     except WorkbookError as exc:
         raise WriteFailed(exc, outputs) from exc
     return outputs
+
+
+def _recompute(inputs: Inputs, host: PluginHost) -> Outputs:
+    """The engine's result, or, if alvh itself fails, a Run sheet that says so."""
+    try:
+        return recompute(inputs, host)
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        issue = Issue(
+            "error",
+            f"internal error in alvh ({describe_exception(exc)}); nothing was computed. Please "
+            f"report it with the workbook, or rerun with {DEBUG_ENV}=1 for the traceback",
+            source="alvh",
+        )
+        return failed_outputs(host, [issue], inputs.market.get("as_of"), "internal error")

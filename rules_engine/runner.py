@@ -1,18 +1,26 @@
 """Calling plugins: each signal and the chosen sizer run alone, and every outcome names its plugin.
 
-A plugin that raises or returns garbage becomes a `failed` outcome with the reason; the rest still
-run.
+A plugin that raises (anything, `SystemExit` included), runs past its time limit or returns garbage
+becomes a `failed` outcome with the reason; the rest still run. What a plugin returns is checked
+and copied into plain values inside the guarded call, so no code of the plugin's (a property, a
+`__repr__`, an overridden method) runs outside it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from rules_engine.host import Registered, describe_exception
-from rules_engine.models import Context, HedgeLayer, Reading, Signal, Sizer
+import numpy as np
+
+from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
+from rules_engine.host import Registered
+from rules_engine.models import LAYER_STATUSES, Context, HedgeLayer, Reading, Signal, Sizer
+from rules_engine.risk.market import Scenario
 
 Status = Literal["triggered", "not triggered", "not evaluated", "failed"]
 
@@ -38,6 +46,13 @@ class SizerOutcome:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class _Rejected:
+    """What a plugin returned could not be used; `reason` says why."""
+
+    reason: str
+
+
 def _missing_columns(signal: Signal, ctx: Context) -> list[str]:
     history = ctx.history
     return [
@@ -45,8 +60,10 @@ def _missing_columns(signal: Signal, ctx: Context) -> list[str]:
     ]
 
 
-def run_signal(entry: Registered[Signal], ctx: Context) -> SignalOutcome:
-    """Evaluate one signal on its own copy of the context."""
+def run_signal(
+    entry: Registered[Signal], ctx: Context, time_limit: float = DEFAULT_TIME_LIMIT
+) -> SignalOutcome:
+    """Evaluate one signal on its own copy of the context, within the time limit."""
     signal, plugin = entry.item, entry.plugin
     missing = _missing_columns(signal, ctx)
     if missing:
@@ -54,70 +71,168 @@ def run_signal(entry: Registered[Signal], ctx: Context) -> SignalOutcome:
             "needs History column(s) " + ", ".join(repr(m) for m in missing) + " (absent or empty)"
         )
         return SignalOutcome(signal.name, plugin, "not evaluated", None, reason)
-    try:
-        reading = signal.evaluate(ctx.isolated())
-    except Exception as exc:
-        return SignalOutcome(
-            signal.name, plugin, "failed", None, f"raised {describe_exception(exc)}"
-        )
+    own = ctx.isolated()
+    result = call_guarded(lambda: _checked_reading(signal.evaluate(own)), time_limit, signal.name)
+    if result.error:
+        return SignalOutcome(signal.name, plugin, "failed", None, result.error)
+    if isinstance(result.value, _Rejected):
+        return SignalOutcome(signal.name, plugin, "failed", None, result.value.reason)
+    assert isinstance(result.value, Reading)
+    status: Status = "triggered" if result.value.triggered else "not triggered"
+    return SignalOutcome(signal.name, plugin, status, result.value)
+
+
+def run_signals(
+    signals: Mapping[str, Registered[Signal]],
+    ctx: Context,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+) -> list[SignalOutcome]:
+    return [run_signal(entry, ctx, time_limit) for _, entry in sorted(signals.items())]
+
+
+def _real(value: object) -> float | None:
+    """A finite float from a Python or numpy number (never a bool); None otherwise."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _checked_reading(reading: object) -> Reading | _Rejected:
+    """A plain Reading with the plugin's values, or why they are unusable."""
     if not isinstance(reading, Reading):
-        return SignalOutcome(
-            signal.name, plugin, "failed", None, f"returned {reading!r:.80}, expected a Reading"
-        )
-    problems = reading.problems()
+        return _Rejected(f"returned {reading!r:.80}, expected a Reading")
+    value, triggered = reading.value, reading.triggered
+    strength, explanation = reading.strength, reading.explanation
+    problems: list[str] = []
+    number = None if value is None else _real(value)
+    if value is not None and number is None:
+        problems.append(f"value {value!r:.40} is not a finite number or None")
+    if not isinstance(triggered, bool | np.bool_):
+        problems.append(f"triggered {triggered!r:.40} is not a bool")
+    force = _real(strength)
+    if force is None or not 0.0 <= force <= 1.0:
+        problems.append(f"strength {strength!r:.40} is not a number in [0, 1]")
+    if not isinstance(explanation, str):
+        problems.append(f"explanation {explanation!r:.40} is not text")
     if problems:
-        return SignalOutcome(
-            signal.name, plugin, "failed", None, "returned a bad Reading: " + "; ".join(problems)
-        )
-    status: Status = "triggered" if reading.triggered else "not triggered"
-    return SignalOutcome(signal.name, plugin, status, reading)
+        return _Rejected("returned a bad Reading: " + "; ".join(problems))
+    assert force is not None and isinstance(explanation, str)
+    return Reading(number, bool(triggered), force, str(explanation))
 
 
-def run_signals(signals: Mapping[str, Registered[Signal]], ctx: Context) -> list[SignalOutcome]:
-    return [run_signal(entry, ctx) for _, entry in sorted(signals.items())]
+def _checked_layers(layers: object) -> tuple[HedgeLayer, ...] | _Rejected:
+    """Plain HedgeLayers with the sizer's values, or every reason they are unusable."""
+    if not isinstance(layers, list | tuple):
+        return _Rejected(f"returned {layers!r:.80}, expected a list of HedgeLayer")
+    problems: list[str] = []
+    clean: list[HedgeLayer] = []
+    for layer in layers:
+        checked = _checked_layer(layer)
+        if isinstance(checked, HedgeLayer):
+            clean.append(checked)
+        else:
+            problems.extend(checked)
+    if problems:
+        return _Rejected("returned bad layers: " + "; ".join(problems))
+    return tuple(clean)
 
 
-def _layer_problems(layer: object) -> list[str]:
+def _checked_layer(layer: object) -> HedgeLayer | list[str]:
     if not isinstance(layer, HedgeLayer):
         return [f"{layer!r:.80} is not a HedgeLayer"]
-    problems = []
-    if isinstance(layer.contracts, bool) or not isinstance(layer.contracts, int):
-        problems.append(f"layer {layer.layer}: contracts {layer.contracts!r} is not a whole number")
-    elif layer.contracts < 0:
-        problems.append(f"layer {layer.layer}: contracts {layer.contracts} is negative")
-    numbers = {
-        "strike": layer.strike,
-        "price": layer.price,
-        "cost": layer.cost,
-        "multiplier": layer.multiplier,
-        "share_of_loss_covered": layer.share_of_loss_covered,
-        "carry_per_day": layer.carry_per_day,
-        **{f"payoff {k}": v for k, v in layer.payoff_by_scenario.items()},
+    n = layer.layer
+    problems: list[str] = []
+    if isinstance(n, bool) or not isinstance(n, int):
+        problems.append(f"layer number {n!r:.20} is not a whole number")
+    contracts = layer.contracts
+    if isinstance(contracts, bool) or not isinstance(contracts, numbers.Integral):
+        problems.append(f"layer {n}: contracts {contracts!r:.20} is not a whole number")
+    elif contracts < 0:
+        problems.append(f"layer {n}: contracts {contracts} is negative")
+    numbers_ = {
+        "strike": (layer.strike, 0.0),
+        "price": (layer.price, 0.0),
+        "cost": (layer.cost, 0.0),
+        "multiplier": (layer.multiplier, None),
+        "share_of_loss_covered": (layer.share_of_loss_covered, 0.0),
+        "carry_per_day": (layer.carry_per_day, None),
     }
-    for name, value in numbers.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            problems.append(f"layer {layer.layer}: {name} {value!r} is not a finite number")
-    if layer.status not in ("ACTIVE", "STANDBY"):
-        problems.append(f"layer {layer.layer}: status {layer.status!r} is not ACTIVE or STANDBY")
-    return problems
+    values: dict[str, float] = {}
+    for name, (raw, floor) in numbers_.items():
+        number = _real(raw)
+        if number is None:
+            problems.append(f"layer {n}: {name} {raw!r:.20} is not a finite number")
+        elif floor is not None and number < floor:
+            problems.append(f"layer {n}: {name} {number:g} is negative")
+        else:
+            values[name] = number
+    if "multiplier" in values and values["multiplier"] <= 0:
+        problems.append(f"layer {n}: multiplier {values['multiplier']:g} is not above 0")
+    payoffs: dict[Scenario, float] = {}
+    if not isinstance(layer.payoff_by_scenario, Mapping):
+        problems.append(f"layer {n}: payoff_by_scenario is not a mapping")
+    else:
+        for key, raw in layer.payoff_by_scenario.items():
+            number = _real(raw)
+            if not isinstance(key, Scenario):
+                problems.append(f"layer {n}: payoff key {key!r:.30} is not a Scenario")
+            elif number is None:
+                problems.append(f"layer {n}: payoff in {key.label} {raw!r:.20} is not finite")
+            else:
+                payoffs[key] = number
+    if layer.status not in LAYER_STATUSES:
+        problems.append(
+            f"layer {n}: status {layer.status!r:.20} is not one of {', '.join(LAYER_STATUSES)}"
+        )
+    texts = {
+        "trigger": layer.trigger,
+        "why": layer.why,
+        "instrument": layer.instrument,
+        "underlying": layer.underlying,
+        "exit_rule": layer.exit_rule,
+    }
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            problems.append(f"layer {n}: {name} {text!r:.20} is not text")
+    if not isinstance(layer.expiry, dt.date):
+        problems.append(f"layer {n}: expiry {layer.expiry!r:.20} is not a date")
+    if problems:
+        return problems
+    assert isinstance(contracts, numbers.Integral)
+    return HedgeLayer(
+        layer=int(n),
+        status=layer.status,
+        trigger=str(layer.trigger),
+        why=str(layer.why),
+        instrument=str(layer.instrument),
+        underlying=str(layer.underlying),
+        expiry=layer.expiry,
+        strike=values["strike"],
+        contracts=int(contracts),
+        price=values["price"],
+        multiplier=values["multiplier"],
+        cost=values["cost"],
+        payoff_by_scenario=payoffs,
+        share_of_loss_covered=values["share_of_loss_covered"],
+        carry_per_day=values["carry_per_day"],
+        exit_rule=str(layer.exit_rule),
+    )
 
 
 def run_sizer(
-    entry: Registered[Sizer], ctx: Context, readings: Mapping[str, Reading]
+    entry: Registered[Sizer],
+    ctx: Context,
+    readings: Mapping[str, Reading],
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> SizerOutcome:
-    """Run the sizer the Settings name; garbage or an exception becomes an error, not a crash."""
+    """Run the sizer the Settings name; garbage, an exception or a timeout becomes its error."""
     sizer, plugin = entry.item, entry.plugin
-    try:
-        layers = sizer.size(ctx.isolated(), dict(readings))
-    except Exception as exc:
-        return SizerOutcome(sizer.name, plugin, (), f"raised {describe_exception(exc)}")
-    if not isinstance(layers, list | tuple):
-        return SizerOutcome(sizer.name, plugin, (), f"returned {layers!r:.80}, expected a list")
-    problems = [p for layer in layers for p in _layer_problems(layer)]
-    if problems:
-        return SizerOutcome(sizer.name, plugin, (), "returned bad layers: " + "; ".join(problems))
-    return SizerOutcome(sizer.name, plugin, tuple(layers))
+    own, given = ctx.isolated(), dict(readings)
+    result = call_guarded(lambda: _checked_layers(sizer.size(own, given)), time_limit, sizer.name)
+    if result.error:
+        return SizerOutcome(sizer.name, plugin, (), result.error)
+    if isinstance(result.value, _Rejected):
+        return SizerOutcome(sizer.name, plugin, (), result.value.reason)
+    assert isinstance(result.value, tuple)
+    return SizerOutcome(sizer.name, plugin, result.value)

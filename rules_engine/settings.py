@@ -17,6 +17,24 @@ from rules_engine.models import CellValue, Issue, Setting, SettingCell
 
 CORE_OWNER = "core"
 
+
+def parse_points(text: str) -> tuple[float, ...]:
+    """`"5, 7"` -> (5.0, 7.0); raises ValueError with the reason for anything else."""
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("no spike sizes given")
+    points = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(f"spike size {part!r} is not a number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"spike size {part!r} is not a positive number")
+        points.append(value)
+    return tuple(sorted(set(points)))
+
+
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "engine.sizer",
@@ -26,11 +44,30 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "(see `alvh plugins`).",
     ),
     Setting(
+        "engine.plugin_time_limit",
+        10.0,
+        "float",
+        "Seconds one signal or sizer may run; a plugin that takes longer is reported as timed "
+        "out and the run goes on without its result.",
+        minimum=0.1,
+        maximum=3600.0,
+    ),
+    Setting(
+        "scenario.primary_spike",
+        6.0,
+        "float",
+        "The VIX spike (index points) the hedge is sized for: the projected loss sizers offset "
+        "and the share of it each layer covers.",
+        minimum=0.5,
+        maximum=100.0,
+    ),
+    Setting(
         "scenario.vix_points",
         "5,7",
         "str",
         "VIX spike sizes (index points, comma-separated) for the Risk scenario grid and the Hedge "
-        "payoff columns; the sizer's primary spike is added to them.",
+        "payoff columns; the primary spike is added to them.",
+        check=parse_points,
     ),
     Setting(
         "scenario.spx_pct_per_vix_pct",
@@ -116,22 +153,26 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def parse_points(text: str) -> tuple[float, ...]:
-    """`"5, 7"` -> (5.0, 7.0); raises ValueError with the reason for anything else."""
-    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
-    if not parts:
-        raise ValueError("no spike sizes given")
-    points = []
-    for part in parts:
-        value = float(part)
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"spike size {part!r} is not a positive number")
-        points.append(value)
-    return tuple(sorted(set(points)))
+#: Settings that moved: old name -> new name. A workbook made before the move still works; its
+#: value is used under the new name and a warning says to rename the row.
+RENAMED: dict[str, str] = {"alvh.primary_spike": "scenario.primary_spike"}
 
 
 def _convert(setting: Setting, raw: CellValue) -> Any:
-    """Turn a cell value into the declared type, or raise ValueError saying what was expected."""
+    """Turn a cell value into the declared type and run the setting's own check; raise ValueError
+    saying what was expected."""
+    value = _convert_type(setting, raw)
+    if setting.check is not None:
+        try:
+            setting.check(value)
+        except ValueError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"its check raised {type(exc).__name__}: {exc}") from exc
+    return value
+
+
+def _convert_type(setting: Setting, raw: CellValue) -> Any:
     if setting.type == "bool":
         if isinstance(raw, bool):
             return raw
@@ -190,6 +231,22 @@ def resolve_settings(
         values[setting.name] = setting.default
     for key, cell in raw.items():
         found = known.get(key)
+        renamed = RENAMED.get(key)
+        if found is None and renamed is not None:
+            issues.append(
+                Issue(
+                    "warning",
+                    f"setting {key!r} is now called {renamed!r}: its value is used under the new "
+                    "name; rename the row",
+                    SETTINGS,
+                    cell.cell,
+                    "Value",
+                    source="settings",
+                )
+            )
+            if renamed.lower() in raw:
+                continue
+            found = known.get(renamed.lower())
         if found is None:
             issues.append(
                 Issue(
@@ -209,21 +266,6 @@ def resolve_settings(
         except ValueError as exc:
             issues.append(
                 Issue("error", f"{found.name}: {exc}", SETTINGS, cell.cell, "Value", "settings")
-            )
-    if "scenario.vix_points" in values:
-        try:
-            parse_points(values["scenario.vix_points"])
-        except ValueError as exc:
-            points_cell = raw.get("scenario.vix_points")
-            issues.append(
-                Issue(
-                    "error",
-                    f"scenario.vix_points: {exc}",
-                    SETTINGS,
-                    points_cell.cell if points_cell else None,
-                    "Value",
-                    "settings",
-                )
             )
     return values, issues
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from rules_engine import testing
 from rules_engine.risk.market import MarketState, ScenarioParams, VixCurve
 from rules_engine.settings import CORE_SETTINGS
 
@@ -15,33 +16,8 @@ AS_OF = dt.date(2024, 1, 2)
 EXPIRY = dt.date(2024, 2, 1)  # 30 calendar days after AS_OF
 
 
-def leg(
-    group: str,
-    underlying: str,
-    type_: str,
-    strike: float,
-    qty: float,
-    *,
-    expiry: dt.date | None = EXPIRY,
-    multiplier: float = 100.0,
-    entry: float = np.nan,
-    iv: float = np.nan,
-    mark: float = np.nan,
-    row: int = 2,
-) -> dict[str, Any]:
-    return {
-        "group": group,
-        "underlying": underlying,
-        "type": type_,
-        "expiry": expiry,
-        "strike": strike,
-        "qty": qty,
-        "multiplier": multiplier,
-        "entry_price": entry,
-        "iv": iv,
-        "mark": mark,
-        "row": row,
-    }
+#: A Positions row: the public test helper's, with this module's expiry and multiplier.
+leg = partial(testing.leg, expiry=EXPIRY, multiplier=100.0)
 
 
 def positions(*legs: dict[str, Any]) -> pd.DataFrame:
@@ -53,10 +29,10 @@ def positions(*legs: dict[str, Any]) -> pd.DataFrame:
 def hand_condor(group: str = "IC1", qty: float = 2) -> list[dict[str, Any]]:
     """3700/3800 puts, 4200/4300 calls, 30 days, entry credit 7.40 per unit."""
     return [
-        leg(group, "SPX", "PUT", 3700, qty, entry=3.10, iv=0.24),
-        leg(group, "SPX", "PUT", 3800, -qty, entry=7.60, iv=0.21),
-        leg(group, "SPX", "CALL", 4200, -qty, entry=5.20, iv=0.14),
-        leg(group, "SPX", "CALL", 4300, qty, entry=2.30, iv=0.13),
+        leg(group, "SPX", "PUT", 3700, qty, entry_price=3.10, iv=0.24),
+        leg(group, "SPX", "PUT", 3800, -qty, entry_price=7.60, iv=0.21),
+        leg(group, "SPX", "CALL", 4200, -qty, entry_price=5.20, iv=0.14),
+        leg(group, "SPX", "CALL", 4300, qty, entry_price=2.30, iv=0.13),
     ]
 
 

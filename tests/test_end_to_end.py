@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_support import cells, edit, header_letters, set_cell, table
 from click.testing import CliRunner
-from python_calamine import CalamineWorkbook
 
 from rules_engine.cli import main
 from rules_engine.contract import OWNED_MARKER
@@ -36,23 +36,6 @@ def example(example_template, tmp_path) -> Path:
     path = tmp_path / "book.xlsx"
     shutil.copy(example_template, path)
     return path
-
-
-def cells(path: Path, sheet: str) -> list[list]:
-    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
-
-
-def table(path: Path, sheet: str, title: str) -> list[dict]:
-    """The rows of the titled table on an owned sheet, as dicts keyed by header."""
-    rows = cells(path, sheet)
-    start = next(i for i, r in enumerate(rows) if r and r[0] == title)
-    header = rows[start + 1]
-    out = []
-    for r in rows[start + 2 :]:
-        if not any(v not in ("", None) for v in r):
-            break
-        out.append(dict(zip(header, r, strict=False)))
-    return out
 
 
 def sheet_parts(path: Path) -> dict[str, str]:
@@ -144,25 +127,6 @@ def test_plugin_folder_signal_appears_and_a_raising_plugin_is_named(example, tmp
     hedge = table(example, "Hedge", cells(example, "Hedge")[2][0])
     assert len(hedge) == 2
     assert "raising_signal" in result.stderr
-
-
-def header_letters(ws) -> dict[str, str]:
-    return {str(c.value): c.column_letter for c in ws[1] if c.value is not None}
-
-
-def edit(path: Path, change) -> None:
-    """Change an input sheet of a test workbook (openpyxl is fine for our own fixtures)."""
-    wb = openpyxl.load_workbook(path)
-    change(wb)
-    wb.save(path)
-
-
-def set_cell(sheet: str, header: str, row: int, value):
-    def change(wb):
-        ws = wb[sheet]
-        ws[f"{header_letters(ws)[header]}{row}"] = value
-
-    return change
 
 
 def delete_sheet(sheet: str):

@@ -77,6 +77,15 @@ def test_each_broken_plugin_fails_alone_and_is_named(tmp_path):
     assert "always_warn" in host.signals
 
 
+def test_entry_points_can_be_switched_off_by_the_environment(monkeypatch):
+    eps = [EntryPoint("always_warn", "always_warn", "alvh")]
+    monkeypatch.setattr(host_module, "entry_points", lambda group: eps)
+    monkeypatch.setenv("ALVH_NO_ENTRY_POINTS", "1")
+    assert "always_warn" not in load_plugins().signals
+    assert host_module.entry_points_enabled({"ALVH_NO_ENTRY_POINTS": "0"})
+    assert not host_module.entry_points_enabled({"ALVH_NO_ENTRY_POINTS": "yes"})
+
+
 def test_missing_plugin_folder_is_reported(tmp_path):
     host = load_plugins([tmp_path / "nope"], use_entry_points=False)
     assert host.failures[0].error == "plugin folder does not exist"
@@ -90,7 +99,7 @@ def test_entry_points_load_each_in_isolation(tmp_path, monkeypatch):
     ]
     monkeypatch.setattr(host_module, "entry_points", lambda group: eps)
     try:
-        host = load_plugins()
+        host = load_plugins(use_entry_points=True)
     finally:
         for name in ("always_warn", "broken_import"):
             sys.modules.pop(name, None)

@@ -12,7 +12,7 @@ from rules_engine.layout import NOT_COMPUTED, lay_out
 from rules_engine.models import Issue, Outputs
 
 
-def outputs(issues=()):
+def outputs(issues=(), status="ok"):
     hedge = pd.DataFrame(
         {
             "Layer": [1, 2],
@@ -34,6 +34,7 @@ def outputs(issues=()):
         run_info=(("Status", "OK"), ("Errors", 0)),
         plugins=pd.DataFrame(columns=["Plugin"]),
         issues=tuple(issues),
+        status=status,
     )
 
 
@@ -52,7 +53,7 @@ def test_hedge_sheet_positions_and_formats_are_stable():
 
 def test_errors_replace_every_result_sheet_with_a_pointer_to_run():
     issue = Issue("error", "'abc' is not a number", "Positions", "E5", "Strike", "reader")
-    hedge, signals, risk, run = lay_out(outputs([issue]))
+    hedge, signals, risk, run = lay_out(outputs([issue], "input errors"))
     for sheet in (hedge, signals, risk):
         assert NOT_COMPUTED in [row[0] for row in sheet.rows if row]
     messages = [row for row in run.rows if row and row[0] == "ERROR"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from live_standin import App, Book, Formula, StandinFailure
 
-from rules_engine.contract import HEDGE, INPUT_SHEETS, OWNED_MARKER, OWNED_SHEETS, RUN
+from rules_engine.contract import HEDGE, INPUT_SHEETS, OWNED_MARKER, OWNED_SHEETS, RUN, SIGNALS
 from rules_engine.engine import recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import NOT_COMPUTED, lay_out, marker
@@ -289,6 +290,23 @@ def test_main_with_bad_inputs_writes_run_and_alerts(
     assert book.app.settings()["calculation"] == "automatic"
 
 
+def test_main_with_a_failing_sizer_writes_signals_and_risk_and_says_why(
+    button: ModuleType, book: Book, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "plugins" / "exiting_sizer.py", folder)
+    monkeypatch.setenv("ALVH_PLUGINS_DIR", str(folder))
+    settings = book.sheets["Settings"].cells
+    row = next(r for (r, c), v in settings.items() if c == 0 and v == "engine.sizer")
+    settings[(row, 1)] = "exiting"
+    call_main(button, book, monkeypatch)
+    [alert] = book.app.alerts
+    assert alert["prompt"].startswith("No hedge layers were made: sizer 'exiting' raised")
+    assert book.sheets[HEDGE].grid()[(3, 0)].startswith("Not computed: the sizer failed")
+    assert book.sheets[SIGNALS].grid()[(3, 0)] == "Signal"
+
+
 def test_main_refused_write_ends_in_run_and_an_alert(
     button: ModuleType, book: Book, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,7 +331,12 @@ def test_main_crash_is_a_message_not_a_traceback(
     call_main(button, book, monkeypatch)
     [alert] = book.app.alerts
     assert "RuntimeError: the risk core blew up" in alert["prompt"]
-    assert book.sheets[HEDGE].grid()[(3, 0)] == NOT_COMPUTED
+    assert "internal error" in alert["prompt"] and "Traceback" not in alert["prompt"]
+    assert book.sheets[HEDGE].grid()[(3, 0)].startswith("Not computed: alvh hit an internal error")
+    run = book.sheets[RUN].grid()
+    assert any(
+        isinstance(v, str) and v.startswith("FAILED: an internal error") for v in run.values()
+    )
 
 
 def test_main_when_nothing_can_be_written_still_alerts(

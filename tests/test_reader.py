@@ -22,6 +22,8 @@ from rules_engine.workbook.cells import CellError, RawCell, to_date, to_number
 from rules_engine.workbook.reader import WorkbookRead, read_workbook
 from rules_engine.workbook.sheetparse import Problems, parse_table
 
+NOT_FINITE = "is not a finite number: a cell must hold an ordinary number (or stay blank)"
+
 ENCRYPTED = Path(__file__).parent / "data" / "real-workbooks" / "calamine_pass_protected.xlsx"
 
 
@@ -238,7 +240,10 @@ def test_missing_column_names_the_header_row(tmp_path: Path) -> None:
     sheets["Positions"] = At("B3", [header, LEG[:4] + LEG[5:]])
     issue = only(errors(tmp_path, sheets))
     assert (issue.sheet, issue.cell, issue.column) == ("Positions", None, "Strike")
-    assert issue.message == "no 'Strike' column in the header row (row 3)"
+    assert issue.message == (
+        "no 'Strike' column in the header row (row 3); found: Group, Underlying, Type, Expiry, "
+        "Qty, Multiplier, Entry Price, IV, Mark"
+    )
 
 
 def test_non_numeric_strike(tmp_path: Path) -> None:
@@ -518,7 +523,9 @@ def test_legacy_and_oversized_files_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("nan", "'nan' is not a number"), ("inf", "'inf' is not a number"),
+    [("nan", f"'nan' {NOT_FINITE}"), ("inf", f"'inf' {NOT_FINITE}"),
+     (float("inf"), f"inf {NOT_FINITE}"), (float("-inf"), f"-inf {NOT_FINITE}"),
+     (float("nan"), f"nan {NOT_FINITE}"), ("1e309", f"'1e309' {NOT_FINITE}"),
      (dt.date(2018, 1, 2), "2018-01-02 is a date, not a number: format the cell as a number"),
      (dt.time(9, 30), "09:30:00 is a time or duration, not a number")],
 )  # fmt: skip
@@ -531,6 +538,8 @@ def test_number_cells_refuse_non_numbers(raw: RawCell, expected: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [(True, "TRUE is a true/false value, not a date"),
+     ("1899-12-31", "1899-12-31 is before 1900-01-01, the first date Excel can hold"),
+     (dt.date(1800, 5, 1), "1800-05-01 is before 1900-01-01, the first date Excel can hold"),
      ("26/01/2018", "'26/01/2018' is not a date: enter a date cell or ISO text like 2018-01-26"),
      (dt.timedelta(days=1), "1 day, 0:00:00 is a time or duration, not a date")],
 )  # fmt: skip

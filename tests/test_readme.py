@@ -6,6 +6,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+from cli_support import cells, edit, set_setting, table
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
@@ -15,8 +17,14 @@ ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
 
 
+def example(hook: str) -> str:
+    """The README's Python block that implements `hook`."""
+    (code,) = [c for c in re.findall(r"```python\n(.*?)```", README, re.S) if hook in c]
+    return code
+
+
 def test_readme_plugin_example_adds_a_signal(tmp_path):
-    (code,) = re.findall(r"```python\n(.*?)```", README, re.S)
+    code = example("alvh_register_signals")
     folder = tmp_path / "my-signals"
     folder.mkdir()
     (folder / "vix_jump.py").write_text(code)
@@ -28,6 +36,28 @@ def test_readme_plugin_example_adds_a_signal(tmp_path):
     (row,) = [r for r in rows if r[0] == "vix_jump"]
     assert row[1] == "vix_jump" and row[2] in ("triggered", "not triggered")
     assert "x its 20-day mean" in row[6]
+
+
+def test_readme_sizer_example_replaces_the_builtin_sizer(tmp_path):
+    code = example("alvh_register_sizers")
+    assert len([line for line in code.splitlines() if line.strip()]) <= 40
+    folder = tmp_path / "my-sizers"
+    folder.mkdir()
+    (folder / "per_condor.py").write_text(code)
+    book = tmp_path / "book.xlsx"
+    shutil.copy(ROOT / "workbooks" / "example.xlsx", book)
+    edit(book, set_setting("engine.sizer", "per_condor"))
+    result = CliRunner().invoke(main, ["recompute", str(book), "--plugins-dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    title = cells(book, "Hedge")[2][0]
+    (layer,) = table(book, "Hedge", title)
+    condors = table(book, "Risk", "Structures ($ per position; P&L by full repricing)")
+    total = sum(row["Contracts"] for row in condors if row["Structure"] == "iron condor")
+    assert layer["Contracts"] == total > 0
+    assert layer["Trigger"] == "always" and layer["Instrument"].endswith(" call")
+    assert layer["Cost ($)"] == pytest.approx(total * 100 * layer["Price (VIX pts)"])
+    run_info = {r["Field"]: r["Value"] for r in table(book, "Run", "Run")}
+    assert run_info["Sizer"] == "per_condor"
 
 
 def test_quick_start_has_two_commands_and_ci_runs_the_test_one():

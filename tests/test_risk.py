@@ -116,7 +116,9 @@ def test_vix_future_and_etp_legs():
 
 def test_crossed_condor_strikes_name_the_cell():
     legs = hand_condor()
-    legs[0] = leg("IC1", "SPX", "PUT", 3850, 2, entry=3.10, iv=0.24)  # long put above short put
+    legs[0] = leg(
+        "IC1", "SPX", "PUT", 3850, 2, entry_price=3.10, iv=0.24
+    )  # long put above short put
     risk = risk_of(*legs)
     errors = [i for i in risk.issues if i.severity == "error"]
     assert len(errors) == 1

@@ -10,8 +10,8 @@ import pytest
 from book_helpers import AS_OF, cell_of, default_settings, hand_condor, leg, positions, state
 from reference_pricing import black76_price
 
+from rules_engine import Scenario
 from rules_engine.models import Context, Reading, Sizer
-from rules_engine.risk.market import Scenario
 from rules_engine.risk.report import compute_risk
 from rules_engine.testing import run_one_sizer
 from rules_engine_plugins.alvh_sizer import (
@@ -69,11 +69,11 @@ def test_base_layer_offsets_forty_percent_without_signals():
     assert first.contracts == contracts
     assert first.price == pytest.approx(price, rel=1e-10)
     assert first.cost == pytest.approx(contracts * price * 100, rel=1e-10)
-    assert first.payoff_by_scenario["VIX +6"] == pytest.approx(contracts * pay, rel=1e-9)
+    assert first.payoff_by_scenario[Scenario(6.0)] == pytest.approx(contracts * pay, rel=1e-9)
     assert first.share_of_loss_covered == pytest.approx(contracts * pay / loss, rel=1e-9)
     assert 0.40 <= first.share_of_loss_covered < 0.40 + pay / loss
     pay5, _ = per_contract_payoff(17.5, 24.0, 43, 5.0)
-    assert first.payoff_by_scenario["VIX +5"] == pytest.approx(contracts * pay5, rel=1e-9)
+    assert first.payoff_by_scenario[Scenario(5.0)] == pytest.approx(contracts * pay5, rel=1e-9)
     assert first.carry_per_day < 0  # a long option decays
     assert "40%" in first.trigger
     assert (second.status, second.expiry, second.strike) == ("STANDBY", MAR, 25.0)
@@ -104,7 +104,7 @@ def test_carry_budget_caps_the_base_layer_and_says_so():
 
 
 def test_existing_hedge_gain_reduces_the_need():
-    held = leg("H", "VIX", "CALL", 24.0, 3, expiry=FEB, iv=0.90, entry=0.40)
+    held = leg("H", "VIX", "CALL", 24.0, 3, expiry=FEB, iv=0.90, entry_price=0.40)
     ctx, risk = context(held, alvh__carry_budget=5.0)
     pnl = risk.pnl(Scenario(6.0))
     pay, _ = per_contract_payoff(17.5, 24.0, 43, 6.0)

@@ -41,7 +41,7 @@ from writer_support import (
 
 from rules_engine.contract import OWNED_MARKER
 from rules_engine.models import CellValue, SheetCells, WorkbookError
-from rules_engine.workbook import writer, zipsplice
+from rules_engine.workbook import guards, writer, zipsplice
 from rules_engine.workbook.sheetxml import excel_serial
 from rules_engine.workbook.writer import file_sha256, write_owned_sheets
 
@@ -568,17 +568,23 @@ def test_zip_bomb_in_a_part_that_would_be_parsed_is_refused_before_parsing(
     assert_refused(path, sample_sheets(), "xl/workbook.xml", "zip bomb")
 
 
-def test_part_larger_than_its_declared_size_is_refused(book: Path) -> None:
-    """A central directory that understates a part's size cannot make the writer inflate more."""
-    data = bytearray(book.read_bytes())
+def central_record(data: bytearray, book: Path, part: str) -> tuple[zipfile.ZipInfo, int]:
+    """The part's ZipInfo and the offset of its central-directory record in `data`."""
     with zipfile.ZipFile(book) as archive:
-        info = archive.getinfo("xl/workbook.xml")
+        info = archive.getinfo(part)
     name = info.filename.encode()
     central = next(
         at
         for at in range(len(data))
         if data[at : at + 4] == b"PK\x01\x02" and data[at + 46 : at + 46 + len(name)] == name
     )
+    return info, central
+
+
+def test_part_larger_than_its_declared_size_is_refused(book: Path) -> None:
+    """A central directory that understates a part's size cannot make the writer inflate more."""
+    data = bytearray(book.read_bytes())
+    info, central = central_record(data, book, "xl/workbook.xml")
     struct.pack_into("<I", data, central + 24, info.file_size // 2)
     struct.pack_into("<I", data, info.header_offset + 22, info.file_size // 2)
     book.write_bytes(bytes(data))
@@ -717,3 +723,226 @@ def test_workbook_namespaces_and_declaration_preserved(tmp_path: Path) -> None:
             assert found is not None
             root.remove(found)
     assert etree.tostring(new_root) == etree.tostring(old_root)
+
+
+# --- the write path at scale: only what is needed is parsed, inflated and computed ------------
+
+
+def _old_hedge(book: Path, tmp_path: Path, body: str, *, root: str = "") -> Path:
+    """A copy of `book` whose Hedge part (written by alvh before) is replaced by `body`, wrapped
+    in a worksheet element (`root` overrides the start tag) with the marker in A1 first."""
+    name = write_owned_sheets(book, [owned("Hedge", ("x",))]).added[0]
+    start = root or f'<worksheet xmlns="{MAIN}">'
+    end = "</x:worksheet>" if start.startswith("<x:") else "</worksheet>"
+    prefix = "x:" if start.startswith("<x:") else ""
+    marker = (
+        f'<{prefix}row r="1"><{prefix}c r="A1" t="inlineStr"><{prefix}is><{prefix}t>'
+        f"{OWNED_MARKER}</{prefix}t></{prefix}is></{prefix}c></{prefix}row>"
+    )
+    xml = '<?xml version="1.0" encoding="UTF-8"?>' + start + body.format(marker=marker) + end
+    crafted = tmp_path / "old.xlsx"
+    rezip(book, crafted, replace={name: xml.encode()})
+    return crafted
+
+
+def _rows(count: int, start: int = 2) -> str:
+    return "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(start, count))
+
+
+def test_rows_of_an_old_owned_sheet_past_its_start_are_never_parsed(
+    book: Path, tmp_path: Path
+) -> None:
+    broken = '<row r="3000"><c r="A3000"><v>1</c></row>'  # not even well-formed
+    body = "<sheetData>{marker}" + _rows(3000) + broken + "</sheetData>"
+    assert len(body) > guards._CHUNK  # the parser never gets to see the broken row
+    path = _old_hedge(book, tmp_path, body)
+    write_owned_sheets(path, [owned("Hedge", ("fresh",))])
+    assert read_sheet(path, "Hedge")[1] == ["fresh"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # after thousands of rows (more than one piece fed to the parser)
+        "<sheetData>{marker}" + _rows(5000) + '</sheetData><sheetProtection sheet="1"/>',
+        # before sheetData, against the schema's order
+        '<sheetProtection sheet="true"/><sheetData>{marker}</sheetData>',
+        # "</sheetData>" in a comment and in a CDATA section inside sheetData
+        "<sheetData>{marker}<!-- </sheetData> -->"
+        + _rows(10)
+        + '</sheetData><sheetProtection sheet="1"/>',
+        '<sheetData>{marker}<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[</sheetData>]]>'
+        '</t></is></c></row></sheetData><sheetCalcPr/><sheetProtection sheet="1"/>',
+        # an empty sheetData has no closing tag
+        '<sheetData/><sheetProtection sheet="1"/>',
+    ],
+    ids=["after-rows", "before-sheetData", "comment", "cdata", "empty-sheetData"],
+)
+def test_protection_of_an_old_owned_sheet_is_found_wherever_it_is(
+    book: Path, tmp_path: Path, body: str
+) -> None:
+    path = _old_hedge(book, tmp_path, body)
+    words = ("'Hedge'", "not made by alvh") if "<sheetData/>" in body else ("'Hedge'", "protected")
+    assert_refused(path, [owned("Hedge")], *words)
+
+
+@pytest.mark.parametrize("protection", ['<x:sheetProtection sheet="1"/>', ""])
+def test_an_old_owned_sheet_with_a_prefixed_namespace(
+    book: Path, tmp_path: Path, protection: str
+) -> None:
+    root = f'<x:worksheet xmlns:x="{MAIN}" xmlns:r="urn:r">'
+    body = "<x:sheetData>{marker}" + _rows(50).replace("<", "<x:").replace("<x:/", "</x:")
+    path = _old_hedge(book, tmp_path, body + "</x:sheetData>" + protection, root=root)
+    if protection:
+        assert_refused(path, [owned("Hedge")], "'Hedge'", "protected")
+    else:
+        write_owned_sheets(path, [owned("Hedge", ("fresh",))])
+        assert read_sheet(path, "Hedge")[1] == ["fresh"]
+
+
+def test_an_old_owned_sheet_with_a_dtd_is_refused(book: Path, tmp_path: Path) -> None:
+    name = write_owned_sheets(book, [owned("Hedge", ("x",))]).added[0]
+    xml = part(book, name).replace(
+        b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY e "x">]><worksheet'
+    )
+    crafted = tmp_path / "dtd.xlsx"
+    rezip(book, crafted, replace={name: xml})
+    assert_refused(crafted, [owned("Hedge")], "DTD")
+
+
+def test_verification_inflates_only_the_parts_just_written(
+    book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_owned_sheets(book, sample_sheets())
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def recording(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", recording)
+    changed = [sample_sheet(n) for n in SHEET_NAMES]
+    changed[0] = owned("Hedge", ("new",))
+    report = write_owned_sheets(book, changed)
+    assert sorted(opened) == sorted(report.replaced + report.added)
+
+
+def test_a_copied_part_with_a_bad_checksum_is_carried_over_untouched(
+    book: Path, tmp_path: Path
+) -> None:
+    """Copied parts are compared byte for byte, not inflated: damage alvh did not cause (here a
+    wrong CRC in the theme) neither stops the write nor is repaired."""
+    data = bytearray(book.read_bytes())
+    info, central = central_record(data, book, "xl/theme/theme1.xml")
+    for at in (info.header_offset + 14, central + 16):
+        struct.pack_into("<I", data, at, info.CRC ^ 0xFFFF)
+    book.write_bytes(bytes(data))
+    span = bytes(
+        data[info.header_offset : info.header_offset + 30 + len(info.filename) + info.compress_size]
+    )
+    write_owned_sheets(book, sample_sheets())
+    with zipfile.ZipFile(book) as archive:
+        at = archive.getinfo("xl/theme/theme1.xml").header_offset
+    assert book.read_bytes()[at : at + len(span)] == span
+
+
+def _damage_after_splice(monkeypatch: pytest.MonkeyPatch, part_name: str | None) -> None:
+    """Make the writer flip one byte of a part's data in its temp file right after writing it
+    (`part_name` None: the first sheet part written anew)."""
+    real_splice, real_create_temp = writer.splice, writer.create_temp
+    temps: list[Path] = []
+
+    def create_temp(workbook: Path) -> tuple[int, Path]:
+        fd, temp = real_create_temp(workbook)
+        temps.append(temp)
+        return fd, temp
+
+    def splice_then_damage(archive: Any, out: Any, **kwargs: Any) -> None:
+        real_splice(archive, out, **kwargs)
+        out.flush()
+        with zipfile.ZipFile(temps[-1]) as written:
+            target = part_name or next(n for n, _ in kwargs["add"] if "worksheets" in n)
+            info = written.getinfo(target)
+        data = temps[-1].read_bytes()
+        name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+        at = info.header_offset + 30 + name_len + extra_len + info.compress_size // 2
+        out.seek(at)
+        out.write(bytes([data[at] ^ 0xFF]))
+        out.seek(0, os.SEEK_END)
+
+    monkeypatch.setattr(writer, "create_temp", create_temp)
+    monkeypatch.setattr(writer, "splice", splice_then_damage)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "words"),
+    [("xl/theme/theme1.xml", "not copied intact"), (None, "verification")],
+    ids=["copied part", "written part"],
+)
+def test_damage_in_the_written_file_is_caught_before_the_rename(
+    book: Path, monkeypatch: pytest.MonkeyPatch, damaged: str | None, words: str
+) -> None:
+    _damage_after_splice(monkeypatch, damaged)
+    assert_refused(book, sample_sheets(), words)
+
+
+def test_xml_that_would_not_be_well_formed_is_never_written(
+    book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "render_sheet", lambda *args: b"<worksheet><sheetData></worksheet>")
+    assert_refused(book, sample_sheets(), "would not be well-formed")
+
+
+def test_each_sheet_s_cell_styles_are_worked_out_once(
+    book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rules_engine.workbook import sheetxml
+
+    counted: list[str] = []
+    real = sheetxml.cell_styles
+
+    def counting(sheet: SheetCells) -> Any:
+        counted.append(sheet.name)
+        return real(sheet)
+
+    monkeypatch.setattr(sheetxml, "cell_styles", counting)
+    monkeypatch.setattr(writer, "cell_styles", counting, raising=False)
+    write_owned_sheets(book, sample_sheets())
+    assert sorted(counted) == sorted(SHEET_NAMES)
+
+
+def test_numbers_text_and_dates_on_and_off_the_fast_paths(book: Path) -> None:
+    day = dt.date(2024, 1, 2)
+    row: tuple[Any, ...] = (
+        2**53,
+        -(2**53),
+        2**53 + 1,  # beyond what a double holds exactly: written as the nearest double
+        True,
+        np.float64("nan"),
+        np.str_("=x"),
+        day,
+        day,
+        -0.0,
+        1e-300,
+    )
+    report = write_owned_sheets(book, [owned("Hedge", row, ("end",))])
+    xml = part(book, report.added[0]).decode()
+    assert '<c r="A2"><v>9007199254740992</v></c>' in xml
+    assert '<c r="B2"><v>-9007199254740992</v></c>' in xml
+    assert '<c r="C2"><v>9007199254740992.0</v></c>' in xml
+    assert 'r="E2"' not in xml
+    assert xml.count("<v>45293.0</v>") == 2  # 2024-01-02 in the 1900 system, both cells
+    assert read_sheet(book, "Hedge")[1] == [
+        9007199254740992.0,
+        -9007199254740992.0,
+        9007199254740992.0,
+        True,
+        "",
+        "=x",
+        day,
+        day,
+        -0.0,
+        1e-300,
+    ]
+    assert _cell_style(book, report.added[0], "F2").get("quotePrefix") == "1"

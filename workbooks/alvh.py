@@ -44,10 +44,17 @@ def main() -> None:
 
 
 def errors_message(outputs: Outputs) -> str:
-    """The alert for a run whose inputs (or sizer) had errors: how many, and the first few."""
+    """The alert for a run that did not end well: what happened, and the first few errors."""
     errors = [issue for issue in outputs.issues if issue.severity == "error"]
     quoted = "; ".join(str(issue).rstrip(".") for issue in errors[:QUOTED_ERRORS])
     more = f" (and {len(errors) - QUOTED_ERRORS} more)" if len(errors) > QUOTED_ERRORS else ""
+    if outputs.status == "plugin failed":
+        return (
+            f"No hedge layers were made: {quoted}. Signals and Risk are up to date; the Run "
+            "sheet says more."
+        )
+    if outputs.status == "internal error":
+        return f"alvh could not recompute this workbook: {quoted}. The Run sheet says so too."
     return (
         f"Nothing was computed: the workbook has {len(errors)} error(s), each listed in the "
         f"Run sheet with its sheet and cell. {quoted}{more}."

@@ -7,7 +7,7 @@ futures index.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,13 @@ import pandas as pd
 from rules_engine.contract import POSITIONS
 from rules_engine.models import Issue
 from rules_engine.pricing import black76, bsm, implied_vol_black76, implied_vol_bsm
-from rules_engine.risk.market import FloatArray, MarketState, Scenario, ScenarioParams
+from rules_engine.risk.market import (
+    MIN_VOL,
+    FloatArray,
+    MarketState,
+    Scenario,
+    ScenarioParams,
+)
 
 SPX_UNDERLYINGS = frozenset({"SPX", "SPXW"})
 #: Daily leverage of VIX ETPs to the 1-month VIX futures index (issuers' prospectuses;
@@ -49,38 +55,41 @@ class PricedBook:
 
 def classify(positions: pd.DataFrame, cell_of: CellOf) -> tuple[pd.Series, list[Issue]]:
     """Each leg's kind, or an error naming the row for legs the engine cannot price."""
-    kinds = []
-    issues = []
-    for leg in _records(positions):
-        type_, underlying = leg["type"], leg["underlying"]
-        if type_ in ("CALL", "PUT") and underlying in SPX_UNDERLYINGS:
-            kinds.append("spx_option")
-        elif type_ in ("CALL", "PUT") and underlying == "VIX":
-            kinds.append("vix_option")
-        elif type_ == "FUTURE" and underlying == "VIX":
-            kinds.append("vix_future")
-        elif type_ == "SHARE" and underlying in ETP_LEVERAGE:
-            kinds.append("etp")
-        else:
-            kinds.append("unsupported")
-            issues.append(
-                Issue(
-                    "error",
-                    f"cannot price a {underlying} {str(type_).lower()}: supported are SPX/SPXW "
-                    "options, VIX options and futures, and the VIX ETPs "
-                    f"{', '.join(sorted(ETP_LEVERAGE))}",
-                    POSITIONS,
-                    cell_of(int(leg["row"]), "underlying"),
-                    "Underlying",
-                    "risk",
-                )
-            )
+    type_ = positions["type"].to_numpy(dtype=object)
+    underlying = positions["underlying"].to_numpy(dtype=object)
+    option = np.isin(type_, ["CALL", "PUT"])
+    on_vix = underlying == "VIX"
+    kinds = np.select(
+        [
+            option & np.isin(underlying, list(SPX_UNDERLYINGS)),
+            option & on_vix,
+            (type_ == "FUTURE") & on_vix,
+            (type_ == "SHARE") & np.isin(underlying, list(ETP_LEVERAGE)),
+        ],
+        ["spx_option", "vix_option", "vix_future", "etp"],
+        "unsupported",
+    )
+    issues = [
+        Issue(
+            "error",
+            f"cannot price a {leg['underlying']} {str(leg['type']).lower()}: supported are "
+            "SPX/SPXW options, VIX options and futures, and the VIX ETPs "
+            f"{', '.join(sorted(ETP_LEVERAGE))}",
+            POSITIONS,
+            cell_of(int(leg["row"]), "underlying"),
+            "Underlying",
+            "risk",
+        )
+        for leg in records(positions[kinds == "unsupported"], ("underlying", "type", "row"))
+    ]
     return pd.Series(kinds, index=positions.index, dtype=object), issues
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as plain dicts: the typed way to walk a small frame row by row."""
-    return frame.to_dict("records")  # type: ignore[return-value]
+def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of some columns as plain dicts (Python values): the typed, fast way to walk a frame
+    row by row (several times faster than `to_dict("records")` on a big book)."""
+    values = [frame[c].tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _days(expiries: pd.Series, state: MarketState) -> FloatArray:
@@ -164,7 +173,7 @@ def price_book(
     underlying[curve_days] = state.curve.price_at_days(state.as_of, days[curve_days])
     underlying[etp] = legs["mark"].to_numpy(dtype=float)[etp]
     legs["underlying_price"] = underlying
-    for leg in _records(legs[curve_days]):
+    for leg in records(legs[curve_days], ("days", "expiry", "row")):
         if not state.curve.covers(state.as_of, float(leg["days"])):
             issues.append(
                 Issue(
@@ -177,7 +186,7 @@ def price_book(
                     "risk",
                 )
             )
-    for leg in _records(legs[etp]):
+    for leg in records(legs[etp], ("mark", "underlying", "row")):
         if not np.isfinite(float(leg["mark"])):
             issues.append(
                 Issue(
@@ -247,7 +256,7 @@ def leg_values(
 def stressed_prices(
     legs: pd.DataFrame, state: MarketState, params: ScenarioParams, scenario: Scenario
 ) -> FloatArray:
-    """Per-unit value of each leg right after the spike (same expiry times: an instant shock)."""
+    """Per-unit value of each leg right after the shock (same expiry times: an instant shock)."""
     kind = legs["kind"].to_numpy()
     days = legs["days"].to_numpy(dtype=float)
     strike = legs["strike"].to_numpy(dtype=float)
@@ -259,6 +268,7 @@ def stressed_prices(
     underlying[curve_m] = state.stressed_futures(scenario, params, days[curve_m])
     vix_m = kind == "vix_option"
     iv[vix_m] += params.vix_option_vol_per_point * scenario.vix_points
+    iv = np.maximum(iv, MIN_VOL)
     etp_m = kind == "etp"
     if etp_m.any():
         leverage = np.array([ETP_LEVERAGE[u] for u in legs.loc[etp_m, "underlying"]])

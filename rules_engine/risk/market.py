@@ -8,6 +8,7 @@ vol rises. Every coefficient comes from a setting with a source note (rules_engi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,10 @@ FloatArray = npt.NDArray[np.float64]
 LONG_TENOR_DAYS = 165.0
 #: The constant maturity a 1-month VIX ETP tracks.
 ETP_TENOR_DAYS = 30.0
+#: Floors that keep a vol-crush scenario inside the models' domain: no VIX future below one
+#: index point, no implied vol below one vol point.
+MIN_FUTURE = 1.0
+MIN_VOL = 0.01
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,26 @@ class ScenarioParams:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named instantaneous shock: VIX up `vix_points` index points (0 = today)."""
+    """An instantaneous shock: VIX moves `vix_points` index points (+6 a spike, -3 a crush) and
+    SPX moves by `spx_move` (a fraction: -0.05 is -5%), or, when None, as the stress model
+    says for that VIX move. Scenarios are keys: equal values are the same scenario."""
 
     vix_points: float
+    spx_move: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.vix_points, bool) or not math.isfinite(self.vix_points):
+            raise ValueError(f"Scenario vix_points {self.vix_points!r} is not a finite number")
+        if self.spx_move is not None and not (
+            math.isfinite(self.spx_move) and -1.0 < self.spx_move <= 10.0
+        ):
+            raise ValueError(f"Scenario spx_move {self.spx_move!r} must be a fraction above -1")
 
     @property
     def label(self) -> str:
-        return f"VIX +{self.vix_points:g}"
+        """ "VIX +6", or "VIX +6, SPX -5%" when the SPX move is given."""
+        vix = f"VIX {self.vix_points:+g}"
+        return vix if self.spx_move is None else f"{vix}, SPX {self.spx_move * 100:+g}%"
 
 
 @dataclass(frozen=True)
@@ -93,8 +111,20 @@ class MarketState:
     dividend_yield: float
     curve: VixCurve
 
+    def stressed_vix(self, scenario: Scenario) -> float:
+        """Spot VIX in the scenario; a crush larger than today's level is refused."""
+        level = self.vix + scenario.vix_points
+        if level <= 0:
+            raise ValueError(
+                f"{scenario.label} would take VIX from {self.vix:g} to {level:g}; VIX stays above 0"
+            )
+        return level
+
     def stressed_spx(self, scenario: Scenario, params: ScenarioParams) -> float:
-        """SPX after the spike under the percent rule; never below 1% of today's level."""
+        """SPX in the scenario: its own move when given, else the percent rule (never below 1% of
+        today's level)."""
+        if scenario.spx_move is not None:
+            return self.spx * (1.0 + scenario.spx_move)
         move = params.spx_pct_per_vix_pct * scenario.vix_points / self.vix
         return self.spx * max(1.0 + move, 0.01)
 
@@ -123,7 +153,8 @@ class MarketState:
     ) -> FloatArray:
         """VIX futures prices at `days` to expiry after the spike."""
         base = self.curve.price_at_days(self.as_of, days)
-        return np.asarray(base + scenario.vix_points * futures_beta(days, params), dtype=float)
+        moved = base + scenario.vix_points * futures_beta(days, params)
+        return np.asarray(np.maximum(moved, MIN_FUTURE), dtype=float)
 
     def etp_return(self, scenario: Scenario, params: ScenarioParams, leverage: float) -> float:
         """Return of a VIX ETP tracking the 1-month constant-maturity futures index x leverage."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from rules_engine.contract import POSITIONS
 from rules_engine.models import Issue
-from rules_engine.risk.book import HEDGE_KINDS, CellOf
+from rules_engine.risk.book import HEDGE_KINDS, CellOf, records
 
 IRON_CONDOR = "iron condor"
 VIX_HEDGE = "VIX hedge"
@@ -43,6 +43,19 @@ class Condor:
 
 
 Leg = dict[str, Any]
+#: What recognising a structure reads of each leg.
+_LEG_FIELDS = (
+    "group",
+    "kind",
+    "type",
+    "expiry",
+    "strike",
+    "qty",
+    "multiplier",
+    "entry_price",
+    "price",
+    "row",
+)
 
 
 def _leg(legs: list[Leg], type_: str, short: bool) -> Leg | None:
@@ -171,8 +184,8 @@ def recognise(
 ) -> tuple[dict[str, str], list[Condor], list[Issue]]:
     """Kind of every group, the condors' figures, and problems found on the way."""
     groups: dict[str, list[Leg]] = {}
-    for record in legs.to_dict("records"):
-        groups.setdefault(str(record["group"]), []).append(record)  # type: ignore[arg-type]
+    for record in records(legs, _LEG_FIELDS):
+        groups.setdefault(str(record["group"]), []).append(record)
     kinds: dict[str, str] = {}
     condors: list[Condor] = []
     issues: list[Issue] = []

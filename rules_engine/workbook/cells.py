@@ -14,6 +14,9 @@ from rules_engine.models import CellValue
 
 #: Anything calamine may hand back for one cell (durations and times included).
 RawCell = CellValue | dt.time | dt.timedelta
+#: The first day Excel can hold (its day 1 in the 1900 date system).
+FIRST_EXCEL_DATE = dt.date(1900, 1, 1)
+_NOT_FINITE = "is not a finite number: a cell must hold an ordinary number (or stay blank)"
 
 
 class CellError(ValueError):
@@ -48,7 +51,10 @@ def to_number(value: RawCell) -> float:
     if isinstance(value, bool):
         raise CellError(f"{show(value)} is a true/false value, not a number")
     if isinstance(value, int | float):
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise CellError(f"{show(value)} {_NOT_FINITE}")
+        return number
     if is_blank(value):
         return math.nan
     if isinstance(value, str):
@@ -58,7 +64,7 @@ def to_number(value: RawCell) -> float:
         except ValueError:
             raise CellError(f"{show(value)} is not a number") from None
         if not math.isfinite(number):
-            raise CellError(f"{show(value)} is not a number")
+            raise CellError(f"{show(value)} {_NOT_FINITE}")
         return number
     if isinstance(value, dt.date | dt.datetime):
         raise CellError(f"{show(value)} is a date, not a number: format the cell as a number")
@@ -66,7 +72,18 @@ def to_number(value: RawCell) -> float:
 
 
 def to_date(value: RawCell) -> dt.date | None:
-    """A date cell, or ISO text such as "2018-01-26" (a time part is dropped); blank is None."""
+    """A date cell, or ISO text such as "2018-01-26" (a time part is dropped); blank is None.
+    Dates before Excel's first day are refused: no workbook can hold them."""
+    day = _to_date(value)
+    if day is not None and day < FIRST_EXCEL_DATE:
+        raise CellError(
+            f"{day.isoformat()} is before {FIRST_EXCEL_DATE.isoformat()}, the first date Excel "
+            "can hold"
+        )
+    return day
+
+
+def _to_date(value: RawCell) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

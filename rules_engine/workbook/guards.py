@@ -6,15 +6,23 @@ the file name. Nothing here modifies anything.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import os
+import re
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
 from rules_engine.contract import OWNED_MARKER
 from rules_engine.models import SheetCells, WorkbookError
-from rules_engine.workbook.packageparts import is_true, parse_xml, q
+from rules_engine.workbook.filelock import real_path
+from rules_engine.workbook.packageparts import is_true, parse_xml, pull_parser, q
 from rules_engine.workbook.sheetxml import MAIN_NS
 
 OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -23,6 +31,17 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _FORBIDDEN_IN_SHEET_NAMES = frozenset("[]:*?/\\")
 _MAX_SHEET_NAME = 31
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+#: Symlinks followed when looking for lock files (the system's own limit is 40).
+_MAX_LINKS = 40
+#: How much of an old owned sheet is fed to the parser at a time while looking for A1.
+_CHUNK = 1 << 14
+_WORKSHEET = q(MAIN_NS, "worksheet")
+_SHEET_DATA = q(MAIN_NS, "sheetData")
+_ROW = q(MAIN_NS, "row")
+_PROTECTION = q(MAIN_NS, "sheetProtection")
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?sheetData\s*>")
+_DECLARATION = re.compile(rb"<\?xml[^>]*\?>")
 
 
 def file_sha256(path: Path) -> str:
@@ -54,34 +73,71 @@ def check_sheets(sheets: Sequence[SheetCells]) -> None:
             raise WorkbookError(f"sheet {name!r} must start with {OWNED_MARKER!r} in cell A1")
 
 
-def check_target_file(path: Path) -> None:
-    """The file exists, is a kind alvh writes, and no spreadsheet program holds it open."""
-    if not path.exists():
+def check_target_file(path: Path) -> Path:
+    """The file exists, is a kind alvh writes, may be written, and no spreadsheet program holds
+    it open; returns the real file to replace (symlinks resolved: the link stays a link).
+
+    Excel and LibreOffice name their lock files after the name they opened, so a workbook opened
+    through a symlink leaves the lock beside the link, and one opened directly beside the target:
+    both places are checked, and every link in between.
+    """
+    real = real_path(path)
+    if not real.exists():
         raise WorkbookError("the file does not exist")
-    if not path.is_file():
+    if not real.is_file():
         raise WorkbookError("it is not a file")
-    if path.suffix.lower() == ".xlsb":
+    if ".xlsb" in (path.suffix.lower(), real.suffix.lower()):
         raise WorkbookError("it is a binary workbook (.xlsb); save it as .xlsx or .xlsm")
-    folders = {path.parent, path.resolve().parent}
-    for folder in sorted(folders):
-        _check_locks(folder, path.name)
+    if not real.stat().st_mode & _WRITE_BITS:
+        raise WorkbookError(
+            "it is read-only (no write permission); clear the read-only flag and try again"
+        )
+    if not os.access(real, os.W_OK):
+        raise WorkbookError("you do not have permission to write it")
+    for name in _aliases(Path(path), real):
+        _check_locks(name.parent, name.name)
+    return real
+
+
+def _aliases(path: Path, real: Path) -> list[Path]:
+    """Every name the workbook goes by: as given, each symlink on the way, the real file."""
+    names = [Path(os.path.abspath(path))]
+    for _ in range(_MAX_LINKS):
+        if not names[-1].is_symlink():
+            break
+        names.append(Path(os.path.abspath(names[-1].parent / os.readlink(names[-1]))))
+    names.append(real)
+    return list(dict.fromkeys(names))
 
 
 def _check_locks(folder: Path, name: str) -> None:
     excel = [f"~${name}"] + ([f"~${name[2:]}"] if len(name) > 2 else [])
     for lock_name in excel:
         lock = folder / lock_name
-        if lock.exists():
+        if _present(lock):
             raise WorkbookError(
                 f"it is open in Excel{_owner(lock, excel=True)} (lock file {lock_name} beside it); "
                 "close it in Excel and try again, or delete the lock file if Excel is not running"
             )
     lock = folder / f".~lock.{name}#"
-    if lock.exists():
+    if _present(lock):
         raise WorkbookError(
             f"it is open in LibreOffice{_owner(lock, excel=False)} (lock file {lock.name} beside "
             "it); close it and try again, or delete the lock file if LibreOffice is not running"
         )
+
+
+def _present(lock: Path) -> bool:
+    """Whether a lock file exists; one whose name is too long to exist cannot be there."""
+    try:
+        os.lstat(lock)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return False
+        raise
+    return True
 
 
 def _owner(lock: Path, *, excel: bool) -> str:
@@ -121,20 +177,102 @@ def check_container(data: bytes) -> None:
 def check_owned_sheet(
     name: str, content: bytes, shared_string: Callable[[int], str | None]
 ) -> None:
-    """An existing target sheet must carry alvh's marker in A1 and must not be protected."""
-    root = parse_xml(name, content).getroot()
-    if root.tag != q(MAIN_NS, "worksheet"):
+    """An existing target sheet must carry alvh's marker in A1 and must not be protected.
+
+    The sheet is about to be replaced, so only what these two facts need is parsed: the start,
+    up to its first cell, and what follows `</sheetData>`, where the schema puts
+    `<sheetProtection>`; a big old sheet's rows are never parsed.
+    """
+    head = _head(name, content)
+    if head.tag != _WORKSHEET:
         raise WorkbookError(f"a sheet named '{name}' exists but is not a worksheet; rename it")
-    text = a1_text(root, shared_string)
+    text = a1_text(head, shared_string)
     if text is None or not text.startswith(OWNED_MARKER):
         raise WorkbookError(
             f"a sheet named '{name}' exists but was not made by alvh; rename it or delete it"
         )
-    protection = root.find(q(MAIN_NS, "sheetProtection"))
+    protection = head.find(_PROTECTION)
+    if protection is None:
+        protection = _tail(name, content, head).find(_PROTECTION)
     if protection is not None and is_true(protection.get("sheet")):
         raise WorkbookError(
             f"sheet '{name}' is protected; unprotect it (Review > Unprotect Sheet) and try again"
         )
+
+
+def _head(name: str, content: bytes) -> etree._Element:
+    """The worksheet element with everything up to its first cell (or first row, or the end of
+    an empty sheetData): enough to know A1."""
+    parser = pull_parser()
+    root: etree._Element | None = None
+    try:
+        for at in range(0, len(content), _CHUNK):
+            parser.feed(content[at : at + _CHUNK])
+            for event, item in parser.read_events():
+                element = cast(etree._Element, item)  # start and end events carry elements
+                if root is None:
+                    root = element
+                    if root.getroottree().docinfo.internalDTD is not None:
+                        raise WorkbookError(f"part {name} contains a DTD, which workbooks never do")
+                    if root.tag != _WORKSHEET:
+                        return root
+                elif event == "end" and _first_cell_known(element, root):
+                    return root
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookError(f"part {name} is not valid XML ({exc})") from exc
+    if root is None:
+        raise WorkbookError(f"part {name} is not valid XML (it is empty)")
+    return root
+
+
+def _first_cell_known(element: etree._Element, root: etree._Element) -> bool:
+    """`element` just ended and was sheetData, its first row, or that row's first cell."""
+    if element.tag == _SHEET_DATA:
+        return True
+    parent = element.getparent()
+    if element.tag == _ROW:
+        return parent is not None and parent.tag == _SHEET_DATA and parent.getparent() is root
+    return parent is not None and parent.tag == _ROW and _first_cell_known(parent, root)
+
+
+def _tail(name: str, content: bytes, head: etree._Element) -> etree._Element:
+    """The worksheet element with only what follows `</sheetData>`.
+
+    The tail is parsed under a copy of the root's start tag (its namespaces); if the first
+    `</sheetData>` found is not the real one (it sat in a comment or CDATA section), the tail
+    does not parse, and the whole part is parsed instead.
+    """
+    end = _sheet_data_end(content)
+    if end is not None:
+        declaration = _DECLARATION.match(content)
+        tag = f"{head.prefix}:worksheet" if head.prefix else "worksheet"
+        namespaces = "".join(
+            f" xmlns{':' + prefix if prefix else ''}={quoteattr(uri)}"
+            for prefix, uri in head.nsmap.items()
+        )
+        document = b"".join(
+            [
+                declaration.group(0) if declaration else b"",
+                f"<{tag}{namespaces}>".encode(),
+                content[end:],
+            ]
+        )
+        with contextlib.suppress(WorkbookError):
+            return parse_xml(name, document).getroot()
+    return parse_xml(name, content).getroot()
+
+
+def _sheet_data_end(content: bytes) -> int | None:
+    """Offset just after the first `</sheetData>` (with any namespace prefix), if there is one."""
+    at = content.find(b"sheetData")
+    while at >= 0:
+        tag = content.rfind(b"<", 0, at)
+        found = _SHEET_DATA_END.match(content, tag) if tag >= 0 else None
+        if found is not None and found.end() > at:
+            return found.end()
+        at = content.find(b"sheetData", at + 1)
+    return None
 
 
 def a1_text(worksheet: etree._Element, shared_string: Callable[[int], str | None]) -> str | None:

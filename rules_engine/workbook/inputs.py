@@ -30,6 +30,19 @@ _TYPE_SYNONYMS = {
 _TYPES_TEXT = "Call, Put, Future or Share"
 _POSITIVE_MARKET = ("spx", "vix", "vix3m", "vvix")
 _FRACTION_MARKET = ("rate", "dividend_yield")
+#: Plausible ranges of the Market levels (inclusive): beyond them a value is a typo, and would
+#: overflow the pricing. VIX closed between 9 and 83 in 1990-2025 and VVIX peaked near 212.
+_MARKET_RANGES: dict[str, tuple[float, float]] = {
+    "spx": (1.0, 1e6),
+    "vix": (1.0, 200.0),
+    "vix3m": (1.0, 200.0),
+    "vvix": (1.0, 500.0),
+    "rate": (-0.05, 0.50),
+    "dividend_yield": (0.0, 0.20),
+}
+#: Market level vs the last History close of the same series: outside these ratios one of the two
+#: is mistyped (SPX never moved 2x, VIX never 5x, between two closes a trader would compare).
+_LEVEL_CHECKS = (("spx", "spx_close", 0.5, 2.0), ("vix", "vix_close", 0.2, 5.0))
 
 
 class SheetGrid(NamedTuple):
@@ -81,6 +94,7 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
     futures = _vix_futures(tables[c.VIX_FUTURES], valuation, problems)
     options = _vix_options(tables[c.VIX_OPTIONS], valuation, problems)
     history = _history(tables[c.HISTORY], valuation, problems)
+    _check_levels(market, market_cells, history, tables[c.HISTORY], problems)
     calendar = _calendar(tables[c.CALENDAR], problems)
     settings = _settings(tables[c.SETTINGS], problems)
     if problems.errors:
@@ -115,7 +129,9 @@ class _Sheets:
         """The contract table of sheet `name`, or None when it is absent or unusable."""
         if not self.has(name):
             return None
-        rows, start, _ = self._by_key[name.casefold()]
+        rows, start, issues = self._by_key[name.casefold()]
+        if start is None and any(i.severity == "error" for i in issues):
+            return None  # the adapter refused the sheet and said why
         return parse_table(name, rows, start, c.SHEET_COLUMNS[name], problems)
 
 
@@ -201,7 +217,7 @@ def _market_value(spec: c.MarketField, raw: RawCell, cell: str, problems: Proble
         problems.error(c.MARKET, f"{spec.label}: {exc}", cell, spec.label)
         return None
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        if spec.required:
+        if spec.required and not problems.flagged(c.MARKET, cell):
             problems.error(c.MARKET, f"{spec.label} is blank: enter a {kind}", cell, spec.label)
         return None
     if spec.field in _POSITIVE_MARKET and isinstance(value, float) and value <= 0:
@@ -220,7 +236,60 @@ def _market_value(spec: c.MarketField, raw: RawCell, cell: str, problems: Proble
         if spec.field == "dividend_yield" and value < 0:
             problems.error(c.MARKET, f"{spec.label} {show(raw)} is negative", cell, spec.label)
             return None
+    bounds = _MARKET_RANGES.get(spec.field)
+    if bounds is not None and isinstance(value, float) and not bounds[0] <= value <= bounds[1]:
+        low, high = bounds
+        fraction = spec.field in _FRACTION_MARKET
+        shown = f"{value:g} ({value:.2%})" if fraction else _plain(value)
+        span = f"{low:.0%} to {high:.0%}" if fraction else f"{_plain(low)} to {_plain(high)}"
+        problems.error(
+            c.MARKET,
+            f"{spec.label} {shown} is outside the plausible range {span}: check the cell",
+            cell,
+            spec.label,
+        )
+        return None
     return value
+
+
+def _plain(number: float) -> str:
+    """1,000,000 rather than 1e+06 where a whole number is readable; 1e+308 stays short."""
+    return f"{number:,.0f}" if number.is_integer() and abs(number) < 1e9 else f"{number:,.6g}"
+
+
+def _check_levels(
+    market: Mapping[str, Any],
+    cells: Mapping[str, str],
+    history: pd.DataFrame,
+    table: Table | None,
+    problems: Problems,
+) -> None:
+    """A Market level far from the last History close of the same series means a typo in one."""
+    if table is None:
+        return
+    for field, column, low, high in _LEVEL_CHECKS:
+        level = market.get(field)
+        if not isinstance(level, float) or column not in history.columns:
+            continue
+        known = history[column].notna().to_numpy().nonzero()[0]
+        if not len(known):
+            continue
+        last = float(history[column].iloc[known[-1]])
+        if last <= 0:
+            continue  # reported at its own cell
+        ratio = level / last
+        if low <= ratio <= high:
+            continue
+        day = history.index[known[-1]].date().isoformat()
+        where = f"{c.HISTORY}!{table.letters[column]}{int(history['row'].iloc[known[-1]])}"
+        label = table.headers[column]
+        problems.error(
+            c.MARKET,
+            f"{field.upper()} {level:,.2f} is {ratio:.3g}x the last {label} in History "
+            f"({last:,.2f} on {day}, {where}): one of them is mistyped",
+            cells[field],
+            field.upper(),
+        )
 
 
 # --- row checks shared by several sheets ----------------------------------------------------------
@@ -264,14 +333,25 @@ def _check_not_negative(
         )
 
 
-#: Sizes no real position reaches; beyond them a cell is a typo, and would overflow the math.
-_PLAUSIBLE = {"qty": 1e6, "strike": 1e6, "multiplier": 1e6, "entry_price": 1e6, "mark": 1e6}
+#: Sizes no real value reaches, by sheet and field; beyond them a cell is a typo, and would
+#: overflow the math.
+_PLAUSIBLE: dict[str, dict[str, float]] = {
+    c.POSITIONS: {"qty": 1e6, "strike": 1e6, "multiplier": 1e6, "entry_price": 1e6, "mark": 1e6},
+    c.VIX_FUTURES: {"price": 200.0},
+    c.VIX_OPTIONS: {
+        "strike": 1000.0,
+        "call_bid": 500.0,
+        "call_ask": 500.0,
+        "open_interest": 1e8,
+    },
+    c.HISTORY: {"spx_close": 1e6, "spx_high": 1e6, "spx_low": 1e6, "vix_close": 200.0},
+}
 
 
 def _check_plausible(
     table: Table, fieldname: str, i: int, value: float, problems: Problems
 ) -> None:
-    limit = _PLAUSIBLE[fieldname]
+    limit = _PLAUSIBLE[table.sheet][fieldname]
     if not math.isnan(value) and abs(value) > limit:
         header = table.headers[fieldname]
         problems.error(
@@ -480,6 +560,7 @@ def _vix_futures(table: Table | None, as_of: _AsOf | None, problems: Problems) -
     for i in range(len(table.rows)):
         _require(table, "expiry", i, expiries[i] is None, "enter the contract's expiry", problems)
         _check_positive(table, "price", i, prices[i], True, problems)
+        _check_plausible(table, "price", i, prices[i], problems)
     labels = [f"expiry {e.isoformat()}" if e else "" for e in expiries]
     _duplicates(table, "expiry", expiries, labels, problems)
     keep = _expired(table, expiries, as_of, problems)
@@ -521,9 +602,11 @@ def _vix_options(
     for i in range(len(table.rows)):
         _require(table, "expiry", i, expiries[i] is None, "enter the option's expiry", problems)
         _check_positive(table, "strike", i, strikes[i], True, problems)
+        _check_plausible(table, "strike", i, strikes[i], problems)
         for name in _OPTION_NUMBERS:
             if name in table.values:
                 _check_not_negative(table, name, i, numbers[name][i], problems)
+                _check_plausible(table, name, i, numbers[name][i], problems)
         if "iv" in table.values:
             _check_iv(table, i, numbers["iv"][i], problems)
     keys = [(e, s) if e else None for e, s in zip(expiries, strikes, strict=True)]
@@ -562,6 +645,10 @@ def _history(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd
         for name in _HISTORY_NUMBERS
         if name in table.values
     }
+    for name, values in columns.items():
+        for i, value in enumerate(values):
+            _check_positive(table, name, i, value, False, problems)
+            _check_plausible(table, name, i, value, problems)
     columns.update(_extras(table, problems))
     columns["row"] = table.rows
     keep = [d is not None and (as_of is None or d <= as_of.date) for d in dates]

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from rules_engine.contract import OWNED_MARKER
 from rules_engine.models import CellValue, Inputs, SheetCells, WorkbookError
-from rules_engine.workbook.cells import RawCell
+from rules_engine.workbook import extent
+from rules_engine.workbook.cells import RawCell, address
 from rules_engine.workbook.guards import check_sheets
 from rules_engine.workbook.inputs import SheetGrid, input_sheet_names, read_inputs
 from rules_engine.workbook.sheetxml import clean_text
@@ -62,7 +63,16 @@ def read_book(book: xw.Book) -> LiveRead:
 
 
 def _grid(sheet: xw.Sheet) -> SheetGrid:
+    """The used range in one bulk read, unless it spans more cells than any table needs: Excel
+    would hand over gigabytes for one stray value at XFD1048576, so that is an error instead."""
     used = sheet.used_range
+    height, width = used.shape
+    if height * width > extent.MAX_SHEET_CELLS:
+        top, left = used.row - 1, used.column - 1
+        whole = extent.Extent(top, left, top + height - 1, left + width - 1)
+        corner = address(whole.bottom, whole.right)
+        issue = extent.too_large_issue(sheet.name, whole, corner, "the sheet's used range spans")
+        return SheetGrid([], None, (issue,))
     rows = used.options(ndim=2).value
     return SheetGrid(
         [[grid_value(v) for v in row] for row in rows], (used.row - 1, used.column - 1)

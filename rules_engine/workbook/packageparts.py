@@ -71,6 +71,13 @@ def parse_xml(name: str, content: bytes) -> etree._ElementTree:
     return tree
 
 
+def pull_parser() -> etree.XMLPullParser:
+    """An incremental parser with `parse_xml`'s settings, for reading only the start of a part."""
+    return etree.XMLPullParser(
+        events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False
+    )
+
+
 def related_path(source: str, target: str) -> str:
     """Zip name of a relationship target, resolved against its source part's folder."""
     if target.startswith("/"):

@@ -166,10 +166,11 @@ def parse_table(
         positions[name] = j
         headers[name] = text
     missing = [c for c in columns if c.required and c.field not in positions]
+    found = ", ".join(to_text(raw) for raw in grid[header_at] if not is_blank(raw))
     for col in missing:
         problems.error(
             sheet,
-            f"no {col.header!r} column in the header row (row {header_row})",
+            f"no {col.header!r} column in the header row (row {header_row}); found: {found}",
             None,
             col.header,
         )

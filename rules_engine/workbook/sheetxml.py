@@ -3,7 +3,7 @@
 Text goes in inline strings so sharedStrings.xml never has to be edited, and never as a formula:
 a cell that reads "=1+1" stays text, and is styled quote-prefixed so that Excel also keeps it
 text when the user edits the cell. Dates become serial numbers in the workbook's date system.
-The output is plain string building (fast, predictable); the writer parses it back as a check.
+The output is plain string building (fast, predictable); the writer checks it is well-formed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import numbers
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import NamedTuple, SupportsFloat
 
 import numpy as np
@@ -32,6 +32,8 @@ MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 MAX_TEXT = 32_767
 MAX_WIDTH = 255.0
+#: Integers beyond 2**53 lose digits as doubles: they are written as the nearest double.
+_MAX_EXACT = 2**53
 
 _ILLEGAL_CHAR = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 _ILLEGAL_XML = re.compile(_ILLEGAL_CHAR)
@@ -78,62 +80,109 @@ class CellStyle(NamedTuple):
     quote_prefix: bool = False
 
 
+#: The styled cells of a sheet: row -> column -> style (rows with no styled cell are absent).
+SheetStyles = dict[int, dict[int, CellStyle]]
+
+
 def quote_prefixed(text: str) -> bool:
     """Whether the text a cell will hold (see `clean_text`) must be marked quote-prefixed."""
+    if not text or "@" < text[0] < "\ud800":  # a legal first character that starts no formula
+        return False
     leading = _LEADING_ILLEGAL.match(text)
     return looks_like_formula(text[leading.end() :] if leading else text)
 
 
-def cell_styles(sheet: SheetCells) -> dict[tuple[int, int], CellStyle]:
+def cell_styles(sheet: SheetCells) -> SheetStyles:
     """The style of every cell that needs one: number formats from `formats`, a date format
-    for date cells, and quotePrefix for formula-like text."""
-    ids: dict[tuple[int, int], int] = {}
-    for cell, kind in sheet.formats.items():
+    for date cells, and quotePrefix for formula-like text.
+
+    Computed once per sheet: the writer collects the xfs to provide from it and renders with it.
+    """
+    by_kind: dict[str, CellStyle] = {}
+    for kind in dict.fromkeys(sheet.formats.values()):
         if kind in GENERAL_KINDS:
             continue
         if kind not in NUMBER_FORMAT_IDS:
             raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
-        ids[cell] = NUMBER_FORMAT_IDS[kind]
-    quoted: set[tuple[int, int]] = set()
+        by_kind[kind] = CellStyle(NUMBER_FORMAT_IDS[kind])
+    styles: SheetStyles = {}
+    for (r, c), kind in sheet.formats.items():
+        if kind in by_kind:
+            styles.setdefault(r, {})[c] = by_kind[kind]
+    date_style = CellStyle(NUMBER_FORMAT_IDS["date"])
+    datetime_style = CellStyle(DATETIME_FORMAT_ID)
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
+            if value is None or type(value) is float or type(value) is int:
+                continue
             if isinstance(value, str):
                 if quote_prefixed(value):
-                    quoted.add((r, c))
+                    row_styles = styles.setdefault(r, {})
+                    format_id = row_styles[c].format_id if c in row_styles else 0
+                    row_styles[c] = CellStyle(format_id, quote_prefix=True)
             elif isinstance(value, dt.datetime):
-                ids[(r, c)] = DATETIME_FORMAT_ID
+                styles.setdefault(r, {})[c] = datetime_style
             elif isinstance(value, dt.date):
-                ids[(r, c)] = NUMBER_FORMAT_IDS["date"]
-    styles = {cell: CellStyle(fid) for cell, fid in ids.items()}
-    styles.update({cell: CellStyle(ids.get(cell, 0), quote_prefix=True) for cell in quoted})
+                styles.setdefault(r, {})[c] = date_style
     return styles
 
 
-def needed_styles(sheets: Iterable[SheetCells]) -> set[CellStyle]:
-    """Every cell style the given sheets use (the xfs the workbook must provide)."""
-    return {style for sheet in sheets for style in cell_styles(sheet).values()}
+def render_sheet(
+    sheet: SheetCells, styles: SheetStyles, xf_index: Mapping[CellStyle, int], date1904: bool
+) -> bytes:
+    """Worksheet XML for `sheet`; `styles` is its `cell_styles`, `xf_index` maps each style to
+    its cellXfs index.
 
-
-def render_sheet(sheet: SheetCells, styles: Mapping[CellStyle, int], date1904: bool) -> bytes:
-    """Worksheet XML for `sheet`; `styles` maps each cell style to its cellXfs index."""
+    Floats, text, whole numbers and dates, nearly every cell of a big sheet, take an inline fast
+    path (text and dates repeat, so each is converted once); everything else goes through `_cell`.
+    """
     _check_shape(sheet)
-    wanted = cell_styles(sheet)
+    attr = {style: f' s="{index}"' if index else "" for style, index in xf_index.items()}
+    letters = [column_letter(c) for c in range(max((len(row) for row in sheet.rows), default=0))]
+    texts: dict[str, str] = {}
+    days: dict[dt.date, str | None] = {}
+    unstyled: dict[int, CellStyle] = {}
     body: list[str] = []
     bounds: list[int] = []
     for r, row in enumerate(sheet.rows):
-        cells = []
+        n = str(r + 1)
+        row_styles = styles.get(r, unstyled)
+        cells: list[str] = []
+        add = cells.append
         first = last = -1
         for c, value in enumerate(row):
-            style = wanted.get((r, c))
-            rendered = _cell(
-                sheet.name, r, c, value, None if style is None else styles[style], date1904
-            )
-            if rendered:
-                cells.append(rendered)
-                first = c if first < 0 else first
-                last = c
+            if value is None:
+                continue
+            style = row_styles.get(c)
+            s = "" if style is None else attr[style]
+            if type(value) is float:
+                if value - value != 0.0:  # NaN and infinities leave the cell empty
+                    continue
+                add(f'<c r="{letters[c]}{n}"{s}><v>{value!r}</v></c>')
+            elif type(value) is str:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = xml_text(value)
+                add(
+                    f'<c r="{letters[c]}{n}"{s} t="inlineStr"><is><t xml:space="preserve">'
+                    f"{text}</t></is></c>"
+                )
+            elif type(value) is int and -_MAX_EXACT <= value <= _MAX_EXACT:
+                add(f'<c r="{letters[c]}{n}"{s}><v>{value}</v></c>')
+            elif type(value) is dt.date:
+                if value not in days:
+                    days[value] = _serial_text(sheet.name, r, c, value, date1904)
+                add(f'<c r="{letters[c]}{n}"{s}><v>{days[value]}</v></c>')
+            else:
+                rendered = _cell(sheet.name, r, c, value, s, date1904)
+                if rendered is None:
+                    continue
+                add(rendered)
+            if first < 0:
+                first = c
+            last = c
         if cells:
-            body.append(f'<row r="{r + 1}" spans="{first + 1}:{last + 1}">')
+            body.append(f'<row r="{n}" spans="{first + 1}:{last + 1}">')
             body.extend(cells)
             body.append("</row>")
             bounds.append(r)
@@ -146,6 +195,11 @@ def render_sheet(sheet: SheetCells, styles: Mapping[CellStyle, int], date1904: b
         "<sheetData>",
     ]
     return "".join([*head, *body, "</sheetData></worksheet>"]).encode("utf-8")
+
+
+def xml_text(value: str) -> str:
+    """Cell text as it goes between `<t>` tags: cleaned, `_xHHHH_` look-alikes and `<&>` escaped."""
+    return _ESCAPE_LOOKALIKE.sub("_x005F_", clean_text(value)).translate(_XML_TEXT)
 
 
 def _check_shape(sheet: SheetCells) -> None:
@@ -185,35 +239,38 @@ def _cols(sheet: SheetCells) -> str:
     return "".join(parts)
 
 
-def _cell(
-    sheet: str, r: int, c: int, value: CellValue, style: int | None, date1904: bool
-) -> str | None:
-    """One `<c>` element, or None when the cell is empty (None, NaN, infinite)."""
+def _cell(sheet: str, r: int, c: int, value: CellValue, s: str, date1904: bool) -> str | None:
+    """One `<c>` element (`s` is its style attribute), or None when the cell is empty (None,
+    NaN, infinite)."""
     ref = f"{column_letter(c)}{r + 1}"
-    s = f' s="{style}"' if style else ""
     if value is None:
         return None
     if isinstance(value, str):
-        text = _ESCAPE_LOOKALIKE.sub("_x005F_", clean_text(value)).translate(_XML_TEXT)
+        text = xml_text(value)
         return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool | np.bool_):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, dt.date):
         if value != value:  # pandas NaT is a datetime that is not equal to itself
             return None
-        try:
-            number = _number_text(excel_serial(value, date1904))
-        except ValueError as exc:
-            raise WorkbookError(f"{sheet}!{ref}: {exc}") from exc
+        number = _serial_text(sheet, r, c, value, date1904)
     elif isinstance(value, float):
         number = _number_text(value)
-    elif isinstance(value, int | numbers.Integral) and abs(int(value)) <= 2**53:
+    elif isinstance(value, int | numbers.Integral) and abs(int(value)) <= _MAX_EXACT:
         number = str(int(value))
     elif isinstance(value, numbers.Real):
         number = _number_text(value)
     else:
         raise WorkbookError(f"{sheet}!{ref}: cannot write {type(value)} into a cell")
     return None if number is None else f'<c r="{ref}"{s}><v>{number}</v></c>'
+
+
+def _serial_text(sheet: str, r: int, c: int, value: dt.date, date1904: bool) -> str | None:
+    """A date cell's value: its serial number as text; a date Excel cannot store is an error."""
+    try:
+        return _number_text(excel_serial(value, date1904))
+    except ValueError as exc:
+        raise WorkbookError(f"{sheet}!{column_letter(c)}{r + 1}: {exc}") from exc
 
 
 def _number_text(value: SupportsFloat) -> str | None:

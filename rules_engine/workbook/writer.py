@@ -2,41 +2,43 @@
 
 Only the owned sheets' XML parts (and, when needed, the workbook's sheet list, relationships,
 content types, the cell styles the output needs and the calculation chain) change; every other
-zip entry is copied byte for byte. The result goes to a temp file beside the original, is
-verified, and replaces the original atomically only if the original has not changed in the
-meantime. Any failure leaves the original untouched and raises `WorkbookError` naming the file
-and the reason.
+zip entry is copied byte for byte. The result goes to a temp file beside the original (the real
+file, when the path is a symlink), is verified, and replaces the original atomically only if the
+original has not changed in the meantime. Any failure leaves the original untouched and raises
+`WorkbookError` naming the file and the reason. Callers that read the workbook first hold
+`filelock.workbook_lock` from before the read until this returns.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import stat
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 from lxml import etree
 
 from rules_engine.models import SheetCells, WorkbookError
 from rules_engine.workbook import guards
+from rules_engine.workbook.filelock import create_temp
 from rules_engine.workbook.guards import file_sha256
-from rules_engine.workbook.packageparts import (
-    SHARED_STRINGS_REL,
-    WORKSHEET_REL,
-    Package,
-    parse_xml,
-    q,
-)
-from rules_engine.workbook.sheetxml import MAIN_NS, needed_styles, render_sheet
-from rules_engine.workbook.zipsplice import ZipArchive, open_archive, splice
+from rules_engine.workbook.packageparts import SHARED_STRINGS_REL, WORKSHEET_REL, Package, q
+from rules_engine.workbook.sheetxml import MAIN_NS, cell_styles, render_sheet
+from rules_engine.workbook.zipsplice import ZipArchive, ZipEntry, open_archive, splice
 
 __all__ = ["WriteReport", "file_sha256", "write_owned_sheets"]
+
+#: zlib level for the parts written. Level 1 deflates the 22 MB Risk sheet of a 5,000-condor book
+#: about 3x faster than the default 6 (0.09 s against 0.28 s on the 2-core CI machine) into a
+#: part 23% bigger; Excel re-compresses everything on its next save anyway.
+COMPRESS_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ def write_owned_sheets(
 
 def _write(path: Path, sheets: tuple[SheetCells, ...], expected_sha256: str | None) -> WriteReport:
     guards.check_sheets(sheets)
-    guards.check_target_file(path)
-    data = path.read_bytes()
+    real = guards.check_target_file(path)
+    data = real.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256.strip().lower():
         raise WorkbookError("it changed since it was read — recompute again")
@@ -83,17 +85,18 @@ def _write(path: Path, sheets: tuple[SheetCells, ...], expected_sha256: str | No
     archive = open_archive(data)
     package = Package(archive)
     targets = _plan(package, sheets)
-    styles = package.style_indices(needed_styles(sheets))
-    sheet_xml = {t.part: render_sheet(t.sheet, styles, package.date1904) for t in targets}
+    sheet_xml = _render(package, targets)
     calc_chain = package.calc_chain_lists({t.sheet_id for t in targets})
     if calc_chain is not None:
         package.remove_part(calc_chain)
     package.ensure_full_calc_on_load()
-    changed_xml, new_xml = package.changed_parts()
-    replace = {t.part: sheet_xml[t.part] for t in targets if not t.new} | changed_xml
-    add = [(t.part, sheet_xml[t.part]) for t in targets if t.new] + list(new_xml.items())
+    changed, created = package.changed_parts()
+    replace = {t.part: sheet_xml[t.part] for t in targets if not t.new} | changed
+    add = [(t.part, sheet_xml[t.part]) for t in targets if t.new] + list(created.items())
+    for name, content in [*replace.items(), *add]:
+        _check_well_formed(name, content)
     remove = frozenset(package.removed)
-    _commit(path.resolve(), archive, replace, add, remove, digest)
+    _commit(real, archive, replace, add, remove, digest)
     order = [e.name for e in archive.entries]
     return WriteReport(
         replaced=tuple(name for name in order if name in replace),
@@ -135,6 +138,18 @@ def _plan(package: Package, sheets: tuple[SheetCells, ...]) -> list[_Target]:
     return targets
 
 
+def _render(package: Package, targets: list[_Target]) -> dict[str, bytes]:
+    """Each target's sheet XML; cell styles are worked out once per sheet, and the xfs they need
+    found in (or added to) the workbook's styles."""
+    styles = {t.part: cell_styles(t.sheet) for t in targets}
+    xf_index = package.style_indices(
+        {style for by_row in styles.values() for row in by_row.values() for style in row.values()}
+    )
+    return {
+        t.part: render_sheet(t.sheet, styles[t.part], xf_index, package.date1904) for t in targets
+    }
+
+
 class _SharedStrings:
     """The shared string table, parsed only if an A1 cell refers to it."""
 
@@ -152,6 +167,15 @@ class _SharedStrings:
         return guards.rich_text(self._items[index])
 
 
+def _check_well_formed(name: str, content: bytes) -> None:
+    """Refuse to write a part that is not well-formed XML (namespaces included). expat without
+    handlers checks just that, several times faster than lxml builds a tree."""
+    try:
+        expat.ParserCreate(namespace_separator=" ").Parse(content, True)
+    except expat.ExpatError as exc:
+        raise WorkbookError(f"part {name} would not be well-formed XML ({exc})") from exc
+
+
 def _commit(
     path: Path,
     archive: ZipArchive,
@@ -161,16 +185,15 @@ def _commit(
     digest: str,
 ) -> None:
     """Write beside the original, verify, then swap it in only if the original is unchanged."""
-    fd, name = tempfile.mkstemp(prefix=".~alvh-", suffix=".tmp", dir=path.parent)
-    temp = Path(name)
+    fd, temp = create_temp(path)
     try:
         with os.fdopen(fd, "wb") as out:
-            splice(archive, out, replace=replace, add=add, remove=remove)
+            splice(archive, out, replace=replace, add=add, remove=remove, level=COMPRESS_LEVEL)
             out.flush()
             os.fsync(out.fileno())
-        expected = [e.name for e in archive.entries if e.name not in remove]
-        _verify(temp, expected + [n for n, _ in add], [*replace, *(n for n, _ in add)])
-        os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
+        kept = [e for e in archive.entries if e.name not in remove]
+        _verify(temp, archive, kept, {**replace, **dict(add)}, [n for n, _ in add])
+        _keep_owner_and_mode(temp, path.stat())
         if file_sha256(path) != digest:
             raise WorkbookError("it changed while alvh was writing — recompute again")
         os.replace(temp, path)
@@ -180,19 +203,55 @@ def _commit(
     _sync_folder(path.parent)
 
 
-def _verify(temp: Path, names: list[str], xml_parts: list[str]) -> None:
-    """The written archive opens, every CRC checks out, and every part we wrote parses."""
+def _verify(
+    temp: Path,
+    archive: ZipArchive,
+    kept: list[ZipEntry],
+    written: dict[str, bytes],
+    added: list[str],
+) -> None:
+    """The written file, read back with the standard library's zipfile, lists exactly the planned
+    parts; every copied part is byte for byte the original (compared, never inflated); every
+    written part inflates, checksum verified, to exactly what was meant."""
+    data = temp.read_bytes()
     try:
-        with zipfile.ZipFile(temp) as written:
-            if written.namelist() != names:
+        with zipfile.ZipFile(io.BytesIO(data)) as back:
+            if back.namelist() != [e.name for e in kept] + added:
                 raise WorkbookError("the written file lists different parts than planned")
-            broken = written.testzip()
-            if broken is not None:
-                raise WorkbookError(f"part {broken} failed its checksum after writing")
-            for part in xml_parts:
-                parse_xml(part, written.read(part))
+            for entry in kept:
+                if entry.name not in written:
+                    _check_copied(back.getinfo(entry.name), entry, archive, data)
+            for name, content in written.items():
+                if back.read(name) != content:
+                    raise WorkbookError(f"part {name} reads back differently after writing")
     except (zipfile.BadZipFile, zlib.error) as exc:
         raise WorkbookError(f"the written file failed verification ({exc})") from exc
+
+
+def _check_copied(info: zipfile.ZipInfo, entry: ZipEntry, archive: ZipArchive, data: bytes) -> None:
+    """A copied entry's local header, data and descriptor are the original's bytes, and the new
+    central directory describes it as the old one did."""
+    span = memoryview(archive.data)[entry.local_offset : entry.span_end]
+    at = info.header_offset
+    same_bytes = data[at : at + len(span)] == span
+    same_record = (info.CRC, info.compress_size, info.file_size) == (
+        entry.crc,
+        entry.compressed_size,
+        entry.size,
+    )
+    if not (same_bytes and same_record):
+        raise WorkbookError(f"part {entry.name} was not copied intact")
+
+
+def _keep_owner_and_mode(temp: Path, original: os.stat_result) -> None:
+    """The new file gets the original's permission bits and, where allowed, its owner and group:
+    run as root (or by a co-worker), a write must not hand the user's workbook to someone else."""
+    if hasattr(os, "chown"):
+        written = temp.stat()
+        if (written.st_uid, written.st_gid) != (original.st_uid, original.st_gid):
+            with contextlib.suppress(PermissionError):
+                os.chown(temp, original.st_uid, original.st_gid)
+    os.chmod(temp, stat.S_IMODE(original.st_mode))
 
 
 def _sync_folder(folder: Path) -> None:

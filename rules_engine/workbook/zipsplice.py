@@ -25,6 +25,8 @@ MAX_TOTAL_UNCOMPRESSED = 1 << 30
 MAX_RATIO = 200
 #: Entries at least this big (uncompressed bytes) are subject to MAX_RATIO.
 RATIO_CHECK_FROM = 5 << 20
+#: zlib's default compression level (what `splice` uses unless told otherwise).
+DEFAULT_LEVEL = 6
 
 _EOCD = struct.Struct("<4sHHHHIIH")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
@@ -36,7 +38,6 @@ _ZIP64_LOCATOR_SIG = b"PK\x06\x07"
 _ZIP64 = "it is a ZIP64 archive, which alvh does not support"
 _SPLIT = "it is a multi-part (split) zip archive, which alvh does not support"
 _UTF8_FLAG = 0x800
-_DATA_DESCRIPTOR_FLAG = 0x8
 _ENCRYPTED_FLAG = 0x1
 _STORED, _DEFLATED = 0, 8
 #: 1980-01-01 00:00, the zip epoch (what Excel itself stamps on every part).
@@ -241,8 +242,8 @@ class _Compressed:
     data: bytes
 
 
-def _deflate(content: bytes) -> _Compressed:
-    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+def _deflate(content: bytes, level: int) -> _Compressed:
+    packer = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
     packed = packer.compress(content) + packer.flush()
     return _Compressed(zlib.crc32(content), len(content), packed)
 
@@ -300,11 +301,13 @@ def splice(
     replace: Mapping[str, bytes],
     add: Sequence[tuple[str, bytes]],
     remove: frozenset[str],
+    level: int = DEFAULT_LEVEL,
 ) -> None:
     """Write the archive to `out`: untouched entries byte for byte, replaced ones in place.
 
     `replace` and `remove` name existing entries exactly as `ZipEntry.name`; `add` appends new
-    parts after the existing ones, in the order given.
+    parts after the existing ones, in the order given. New and replaced parts are deflated at
+    zlib `level`.
     """
     by_offset = sorted(archive.entries, key=lambda e: e.local_offset)
     central: dict[str, bytes] = {}
@@ -317,7 +320,7 @@ def splice(
             continue
         offset = written
         if entry.name in replace:
-            central[entry.name], size = _replaced(entry, replace[entry.name], out, offset)
+            central[entry.name], size = _replaced(entry, replace[entry.name], out, offset, level)
             written += size
         else:
             written += out.write(view[entry.local_offset : entry.span_end])
@@ -326,7 +329,7 @@ def splice(
     for name, content in add:
         encoded = name.encode("utf-8")
         flags = 0 if encoded.isascii() else _UTF8_FLAG
-        packed = _deflate(content)
+        packed = _deflate(content, level)
         new_central.append(
             _central_header(encoded, b"", 20, flags, _DOS_TIME, _DOS_DATE, (0, 0), packed, written)
         )
@@ -353,7 +356,9 @@ def splice(
     )
 
 
-def _replaced(entry: ZipEntry, content: bytes, out: BinaryIO, offset: int) -> tuple[bytes, int]:
+def _replaced(
+    entry: ZipEntry, content: bytes, out: BinaryIO, offset: int, level: int
+) -> tuple[bytes, int]:
     """Write a replacement for `entry` at `offset`; return its central record and bytes written."""
     fields = _CENTRAL.unpack_from(entry.central, 0)
     made_by, time, date = fields[1], fields[5], fields[6]
@@ -363,7 +368,7 @@ def _replaced(entry: ZipEntry, content: bytes, out: BinaryIO, offset: int) -> tu
     comment_at = _CENTRAL.size + name_len + extra_len
     comment = entry.central[comment_at : comment_at + comment_len]
     flags = entry.flags & _UTF8_FLAG
-    packed = _deflate(content)
+    packed = _deflate(content, level)
     size = out.write(_local_header(name, flags, time, date, packed))
     size += out.write(packed.data)
     record = _central_header(
