@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean bytecode
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP)
+# An editable install leaves the sources uncompiled; where PYTHONDONTWRITEBYTECODE is set every
+# run would compile them again (~0.05 s of each recompute). Compiling is cheap when up to date.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q rules_engine plugins > /dev/null
+
+demo: bytecode
 	mkdir -p build
 	cp workbooks/example.xlsx build/example.xlsx
 	$(BIN)/alvh recompute build/example.xlsx
@@ -25,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/mypy rules_engine plugins
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: bytecode
 	$(BIN)/python benchmarks/bench_recompute.py
 	$(BIN)/python benchmarks/bench_live.py
 

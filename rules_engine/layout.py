@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rules_engine.contract import HEDGE, OWNED_MARKER, RISK, RUN, SIGNALS
-from rules_engine.models import CellValue, Issue, Outputs, SheetCells
+from rules_engine.models import CellValue, FormatRun, Issue, Outputs, SheetCells
 
 #: Column-name patterns -> number format kind (see contract.NUMBER_FORMAT_IDS).
 _FORMAT_RULES: tuple[tuple[str, str], ...] = (
@@ -106,7 +106,7 @@ class _Sheet:
     def __init__(self, name: str) -> None:
         self.name = name
         self.rows: list[tuple[CellValue, ...]] = [(marker(name),), ()]
-        self.formats: dict[tuple[int, int], str] = {}
+        self.formats: list[FormatRun] = []
         self.widths: dict[int, float] = {}
 
     def line(self, *values: CellValue) -> None:
@@ -123,16 +123,13 @@ class _Sheet:
         start = len(self.rows)
         cells = [_column(frame.iloc[:, c]) for c in range(len(columns))]
         self.rows.extend(zip(*cells, strict=True))
-        formatted = [(c, kind) for c, kind in enumerate(kinds) if kind]
-        for r in range(start, len(self.rows)):
-            row = self.rows[r]
-            for c, kind in formatted:
-                if isinstance(row[c], int | float) and not isinstance(row[c], bool):
-                    self.formats[(r, c)] = kind
+        end = len(self.rows) - 1
+        if end >= start:
+            self.formats.extend(FormatRun(c, start, end, k) for c, k in enumerate(kinds) if k)
         self.line()
 
     def done(self) -> SheetCells:
-        return SheetCells(self.name, tuple(self.rows), dict(self.formats), dict(self.widths))
+        return SheetCells(self.name, tuple(self.rows), tuple(self.formats), dict(self.widths))
 
 
 def _messages(issues: Iterable[Issue]) -> pd.DataFrame:

@@ -206,18 +206,37 @@ class Context:
 
 
 @dataclass(frozen=True)
+class FormatRun:
+    """A number format kind ('date', 'percent', 'money', 'integer', 'number') for the cells of
+    one column, rows `first` to `last` (0-based, inclusive): a table's column in one piece."""
+
+    column: int
+    first: int
+    last: int
+    kind: str
+
+
+@dataclass(frozen=True)
 class SheetCells:
     """One engine-owned sheet, laid out and ready for any adapter to write.
 
     `rows[r][c]` is the value of the cell at 0-based row r, column c (row 0 is spreadsheet row 1).
-    `formats` maps (r, c) to a number format kind: 'date', 'percent', 'money', 'integer'.
+    `formats` are the number formats, by column runs (a later run wins where two overlap).
     `widths` maps a 0-based column to a width in Excel character units.
     """
 
     name: str
     rows: tuple[tuple[CellValue, ...], ...]
-    formats: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    formats: tuple[FormatRun, ...] = ()
     widths: Mapping[int, float] = field(default_factory=dict)
+
+    def cell_formats(self) -> dict[tuple[int, int], str]:
+        """The format kind of every cell a run covers, by (row, column)."""
+        return {
+            (r, run.column): run.kind
+            for run in self.formats
+            for r in range(run.first, run.last + 1)
+        }
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from rules_engine.contract import OWNED_SHEETS
 from rules_engine.engine import failed_outputs, recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import lay_out, marker
-from rules_engine.models import InputError, Inputs, Issue, SheetCells
+from rules_engine.models import FormatRun, InputError, Inputs, Issue, SheetCells
 from rules_engine.workbook.live import read_book, write_book
 from rules_engine.workbook.reader import read_workbook
 from rules_engine.workbook.writer import write_owned_sheets
@@ -383,7 +383,12 @@ def test_hostile_outputs_write_identical_cells(tmp_path: Path, side: str) -> Non
             (dt.date(2018, 1, 26), dt.datetime(2018, 1, 26, 13, 30), True, 3, 0.25, float("nan")),
             (None, -1234.5, 2**40, "x", *HOSTILE_TEXT[:3]),
         ),
-        formats={(1, 4): "percent", (2, 1): "money", (2, 2): "integer", (1, 3): "number"},
+        formats=(
+            FormatRun(4, 1, 1, "percent"),
+            FormatRun(1, 2, 2, "money"),
+            FormatRun(2, 2, 2, "integer"),
+            FormatRun(3, 1, 1, "number"),
+        ),
     )
     sheets = [*lay_out(outputs), odd]
     assert_same_cells(tmp_path, side, sheets)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from rules_engine.contract import OWNED_MARKER
 from rules_engine.layout import NOT_COMPUTED, lay_out
-from rules_engine.models import Issue, Outputs
+from rules_engine.models import FormatRun, Issue, Outputs
 
 
 def outputs(issues=(), status="ok"):
@@ -45,10 +45,14 @@ def test_hedge_sheet_positions_and_formats_are_stable():
     assert hedge.rows[3][0] == "Layer"  # header on spreadsheet row 4
     assert hedge.rows[4][:4] == (1, "ACTIVE", dt.date(2018, 3, 21), 44)  # layer 1 on row 5
     assert hedge.rows[5][5] is None  # NaN becomes an empty cell
-    assert hedge.formats[(4, 3)] == "integer"
-    assert hedge.formats[(4, 4)] == "money" and hedge.formats[(4, 5)] == "money"
-    assert hedge.formats[(4, 6)] == "percent"
-    assert (5, 5) not in hedge.formats  # no format on an empty cell
+    # one run per formatted column, over the table's data rows (spreadsheet rows 5 and 6)
+    assert set(hedge.formats) == {
+        FormatRun(3, 4, 5, "integer"),
+        FormatRun(4, 4, 5, "money"),
+        FormatRun(5, 4, 5, "money"),
+        FormatRun(6, 4, 5, "percent"),
+    }
+    assert hedge.cell_formats()[(4, 3)] == "integer"
 
 
 def test_errors_replace_every_result_sheet_with_a_pointer_to_run():

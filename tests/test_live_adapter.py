@@ -45,7 +45,7 @@ def cell_count(sheets: list[SheetCells]) -> int:
 def column_runs(sheet: SheetCells) -> int:
     """Maximal runs down a column of cells with the same non-General format: an upper bound on
     the format calls a block-wise writer needs (dates always get a date format)."""
-    kinds = {cell: kind for cell, kind in sheet.formats.items() if kind != "number"}
+    kinds = {cell: kind for cell, kind in sheet.cell_formats().items() if kind != "number"}
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
             if isinstance(value, dt.date):
@@ -98,7 +98,7 @@ def test_number_formats_land_on_exactly_the_formatted_cells(
     write_book(book, example_sheets)
     codes = {"percent": "0.00%", "money": "#,##0.00", "integer": "#,##0"}
     for sheet in example_sheets:
-        expected = {cell: codes[k] for cell, k in sheet.formats.items() if k in codes}
+        expected = {cell: codes[k] for cell, k in sheet.cell_formats().items() if k in codes}
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
                 if isinstance(value, dt.date):

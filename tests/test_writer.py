@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import numpy as np
 import openpyxl
@@ -40,9 +41,10 @@ from writer_support import (
 )
 
 from rules_engine.contract import OWNED_MARKER
-from rules_engine.models import CellValue, SheetCells, WorkbookError
+from rules_engine.models import CellValue, FormatRun, SheetCells, WorkbookError
 from rules_engine.workbook import guards, writer, zipsplice
-from rules_engine.workbook.sheetxml import excel_serial
+from rules_engine.workbook.packageparts import Package
+from rules_engine.workbook.sheetxml import CellStyle, excel_serial, render_sheet
 from rules_engine.workbook.writer import file_sha256, write_owned_sheets
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -201,7 +203,9 @@ def _cell_style(path: Path, sheet_part: str, ref: str) -> etree._Element:
 def test_formula_like_text_is_quote_prefixed_text(book: Path) -> None:
     texts = ["=1+1", "+A1", "@SUM(A1)", "-2+3", "=Notes!A2", "\tcmd", "\x00=hidden", "plain", " =x"]
     rows = [(t,) for t in texts] + [("-0.25",)]
-    sheet = SheetCells("Hedge", ((f"{OWNED_MARKER}: Hedge",), *rows), formats={(10, 0): "percent"})
+    sheet = SheetCells(
+        "Hedge", ((f"{OWNED_MARKER}: Hedge",), *rows), formats=(FormatRun(0, 10, 10, "percent"),)
+    )
     report = write_owned_sheets(book, [sheet])
     xml = part(book, report.added[0])
     assert b"<f>" not in xml and b"<f " not in xml
@@ -887,29 +891,57 @@ def test_damage_in_the_written_file_is_caught_before_the_rename(
     assert_refused(book, sample_sheets(), words)
 
 
-def test_xml_that_would_not_be_well_formed_is_never_written(
+def test_a_bookkeeping_part_that_would_not_be_well_formed_is_never_written(
     book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(writer, "render_sheet", lambda *args: b"<worksheet><sheetData></worksheet>")
+    monkeypatch.setattr(
+        Package, "changed_parts", lambda self: ({"xl/workbook.xml": b"<workbook>"}, {})
+    )
     assert_refused(book, sample_sheets(), "would not be well-formed")
 
 
-def test_each_sheet_s_cell_styles_are_worked_out_once(
+_CELL_VALUES = st.one_of(
+    st.none(),
+    st.text(),
+    st.floats(),
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.booleans(),
+    st.dates(min_value=dt.date(1900, 1, 1)),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1)),
+)
+
+
+@given(
+    rows=st.lists(st.lists(_CELL_VALUES, max_size=6).map(tuple), min_size=1, max_size=6),
+    kinds=st.lists(st.sampled_from(["money", "percent", "integer", "date", "number"]), max_size=6),
+)
+@settings(max_examples=200, deadline=None)
+def test_rendered_sheets_are_well_formed_xml_for_any_values(
+    rows: list[tuple[Any, ...]], kinds: list[str]
+) -> None:
+    """What makes the writer's unchecked sheet XML safe: any text (control characters, markup,
+    `_x0041_` look-alikes, formula triggers), any number and any date renders well-formed."""
+    formats = tuple(FormatRun(c, 1, len(rows), kind) for c, kind in enumerate(kinds))
+    sheet = SheetCells("Hedge", (("alvh output - Hedge",), *rows), formats, {0: 12.0})
+    xml = render_sheet(sheet, lambda style: 1 + style.format_id, date1904=False)
+    expat.ParserCreate(namespace_separator=" ").Parse(xml, True)
+
+
+def test_each_cell_style_is_looked_up_once_per_write(
     book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rules_engine.workbook import sheetxml
+    """Styles are worked out while the sheets render, in one pass: the workbook's xfs are
+    searched once per distinct style, not once per cell or per sheet."""
+    asked: list[CellStyle] = []
+    real = Package.style_index
 
-    counted: list[str] = []
-    real = sheetxml.cell_styles
+    def counting(self: Package, style: CellStyle) -> int:
+        asked.append(style)
+        return real(self, style)
 
-    def counting(sheet: SheetCells) -> Any:
-        counted.append(sheet.name)
-        return real(sheet)
-
-    monkeypatch.setattr(sheetxml, "cell_styles", counting)
-    monkeypatch.setattr(writer, "cell_styles", counting, raising=False)
+    monkeypatch.setattr(Package, "style_index", counting)
     write_owned_sheets(book, sample_sheets())
-    assert sorted(counted) == sorted(SHEET_NAMES)
+    assert asked and len(asked) == len(set(asked))
 
 
 def test_numbers_text_and_dates_on_and_off_the_fast_paths(book: Path) -> None:

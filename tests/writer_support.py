@@ -23,7 +23,7 @@ from rules_engine.contract import OWNED_MARKER
 from rules_engine.engine import recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import lay_out
-from rules_engine.models import CellValue, SheetCells
+from rules_engine.models import CellValue, FormatRun, SheetCells
 from rules_engine.workbook.reader import read_workbook
 
 SHEET_NAMES = ("Hedge", "Signals", "Risk", "Run")
@@ -126,7 +126,11 @@ def sample_sheet(name: str) -> SheetCells:
         ("Run at", dt.datetime(2024, 1, 5, 16, 15, 30), 7, 0.1 + 0.2),
         ("flag", True, False, -3.75),
     )
-    formats = {(2, 3): "percent", (3, 3): "percent", (2, 2): "money", (3, 2): "integer"}
+    formats = (
+        FormatRun(3, 2, 3, "percent"),
+        FormatRun(2, 2, 2, "money"),
+        FormatRun(2, 3, 3, "integer"),
+    )
     return SheetCells(name, rows, formats=formats, widths={0: 18.5, 1: 12.0})
 
 

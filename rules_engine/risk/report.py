@@ -354,7 +354,7 @@ def compute_risk(
     priced = price_book(positions, state, vol, cell_of)
     legs = _dollar_greeks(priced.legs)
     kinds, condors, structure_issues = recognise(legs, cell_of)
-    legs["structure"] = legs["group"].map(lambda g: kinds.get(str(g), ""))
+    legs["structure"] = legs["group"].astype(str).map(kinds).fillna("")
     return RiskReport(
         state=state,
         params=ScenarioParams.from_settings(settings),

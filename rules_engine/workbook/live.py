@@ -207,7 +207,7 @@ def _excel_value(value: CellValue) -> CellValue:
 def _format_codes(sheet: SheetCells) -> dict[tuple[int, int], str]:
     """The number format code per cell: from `formats`, and a date format for every date cell."""
     codes: dict[tuple[int, int], str] = {}
-    for cell, kind in sheet.formats.items():
+    for cell, kind in sheet.cell_formats().items():
         if kind in _GENERAL:
             continue
         if kind not in NUMBER_FORMAT_CODES or kind == "datetime":

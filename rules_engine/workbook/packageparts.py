@@ -134,6 +134,7 @@ class Package:
     def __init__(self, archive: ZipArchive) -> None:
         self.archive = archive
         self._parts: dict[str, XmlPart] = {}
+        self._xf_of: dict[CellStyle, int] = {}
         self.removed: list[str] = []
         self.content_types = self.xml(CONTENT_TYPES)
         package_rels = self.xml("_rels/.rels")
@@ -320,10 +321,11 @@ class Package:
                 return part
         return None
 
-    def style_indices(self, styles: set[CellStyle]) -> dict[CellStyle, int]:
-        """cellXfs index for each cell style, adding a plain xf only when none exists."""
-        if not styles:
-            return {}
+    def style_index(self, style: CellStyle) -> int:
+        """cellXfs index of a cell style, adding a plain xf only when the workbook has none."""
+        found = self._xf_of.get(style)
+        if found is not None:
+            return found
         stylesheet = self._styles()
         cell_xfs = stylesheet.root.find(q(MAIN_NS, "cellXfs"))
         if cell_xfs is None or len(cell_xfs) == 0:
@@ -331,16 +333,14 @@ class Package:
                 f"its styles part {stylesheet.name} has no cell formats; re-save it"
             )
         xfs = list(cell_xfs)
-        found: dict[CellStyle, int] = {}
-        for style in sorted(styles):
-            match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, style)), None)
-            if match is None:
-                xfs.append(_append_xf(stylesheet.root, cell_xfs, style))
-                match = len(xfs) - 1
-                cell_xfs.set("count", str(len(xfs)))
-                stylesheet.changed = True
-            found[style] = match
-        return found
+        match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, style)), None)
+        if match is None:
+            _append_xf(stylesheet.root, cell_xfs, style)
+            match = len(xfs)
+            cell_xfs.set("count", str(len(xfs) + 1))
+            stylesheet.changed = True
+        self._xf_of[style] = match
+        return match
 
     def _styles(self) -> XmlPart:
         part = self.related(STYLES_REL)

@@ -17,6 +17,7 @@ from rules_engine.models import Issue
 from rules_engine.workbook.cells import CellError, RawCell, is_blank, to_date, to_number, to_text
 
 T = TypeVar("T")
+_NAN = float("nan")
 
 
 @dataclass
@@ -96,8 +97,22 @@ class Table:
         return out
 
     def numbers(self, fieldname: str, problems: Problems) -> list[float]:
-        """A number column: blank cells are NaN, anything else that is not a number is an error."""
-        return self.convert(fieldname, to_number, float("nan"), problems)
+        """A number column: blank cells are NaN, anything else that is not a number is an error.
+
+        A column of plain finite numbers and empty cells (nearly every column) is taken as it is;
+        any other cell sends the column through `to_number`, cell by cell, for its messages.
+        """
+        plain: list[float] = []
+        for value in self.values.get(fieldname, ()):
+            if type(value) is float and value - value == 0.0:
+                plain.append(value)
+            elif value == "":
+                plain.append(_NAN)
+            else:
+                return self.convert(fieldname, to_number, _NAN, problems)
+        if fieldname in self.values:
+            return plain
+        return self.convert(fieldname, to_number, _NAN, problems)
 
     def dates(self, fieldname: str, problems: Problems) -> list[dt.date | None]:
         """A date column: blank cells are None."""
@@ -116,7 +131,17 @@ class Table:
 
     def texts(self, fieldname: str) -> list[str]:
         """A text column: stripped, blank cells are ""."""
-        return [to_text(v) for v in self.column(fieldname)]
+        return [v.strip() if type(v) is str else to_text(v) for v in self.column(fieldname)]
+
+
+def _holds_data(line: Sequence[RawCell], wanted: Sequence[int]) -> bool:
+    """Whether any wanted column of the row holds something (stops at the first that does)."""
+    width = len(line)
+    return any(j < width and not is_blank(line[j]) for j in wanted)
+
+
+def _at(line: Sequence[RawCell], j: int) -> RawCell:
+    return line[j] if j < len(line) else ""
 
 
 def _match(headers: Sequence[RawCell], columns: Sequence[Column]) -> dict[int, tuple[str, str]]:
@@ -178,16 +203,15 @@ def parse_table(
         return None
     contract = {c.field for c in columns}
     keep = list(positions.items())
-    rows: list[int] = []
-    cells: list[list[RawCell]] = [[] for _ in keep]
-    for i in range(header_at + 1, len(grid)):
-        line = grid[i]
-        picked = [line[j] if j < len(line) else "" for _, j in keep]
-        if all(map(is_blank, picked)):
-            continue
-        rows.append(row0 + i + 1)
-        for k, value in enumerate(picked):
-            cells[k].append(value)
+    wanted = [j for _, j in keep]
+    used = [i for i in range(header_at + 1, len(grid)) if _holds_data(grid[i], wanted)]
+    rows = [row0 + i + 1 for i in used]
+    lines = [grid[i] for i in used]
+    last = max(wanted)
+    if all(len(line) > last for line in lines):  # a rectangle, as both adapters give
+        cells = [[line[j] for line in lines] for j in wanted]
+    else:
+        cells = [[_at(line, j) for line in lines] for j in wanted]
     return Table(
         sheet=sheet,
         header_row=header_row,

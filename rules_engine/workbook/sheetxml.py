@@ -9,16 +9,17 @@ The output is plain string building (fast, predictable); the writer checks it is
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, SupportsFloat
 
 import numpy as np
 
 from rules_engine.contract import NUMBER_FORMAT_IDS, column_letter, looks_like_formula
-from rules_engine.models import CellValue, SheetCells, WorkbookError
+from rules_engine.models import CellValue, FormatRun, SheetCells, WorkbookError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -80,10 +81,6 @@ class CellStyle(NamedTuple):
     quote_prefix: bool = False
 
 
-#: The styled cells of a sheet: row -> column -> style (rows with no styled cell are absent).
-SheetStyles = dict[int, dict[int, CellStyle]]
-
-
 def quote_prefixed(text: str) -> bool:
     """Whether the text a cell will hold (see `clean_text`) must be marked quote-prefixed."""
     if not text or "@" < text[0] < "\ud800":  # a legal first character that starts no formula
@@ -92,89 +89,117 @@ def quote_prefixed(text: str) -> bool:
     return looks_like_formula(text[leading.end() :] if leading else text)
 
 
-def cell_styles(sheet: SheetCells) -> SheetStyles:
-    """The style of every cell that needs one: number formats from `formats`, a date format
-    for date cells, and quotePrefix for formula-like text.
+class _Styles:
+    """The style attribute of each cell, worked out as the sheet renders: number formats from
+    `formats`, a date format for date cells, quotePrefix for formula-like text. Each style's xf
+    index is asked for once, when a cell first needs it, so only xfs in use are ever added."""
 
-    Computed once per sheet: the writer collects the xfs to provide from it and renders with it.
+    def __init__(self, sheet: SheetCells, xf_index: Callable[[CellStyle], int]) -> None:
+        self._xf_index = xf_index
+        self._attrs: dict[CellStyle | None, str] = {None: ""}
+        by_kind: dict[str, CellStyle | None] = {}
+        for kind in {run.kind for run in sheet.formats}:
+            if kind in GENERAL_KINDS:
+                by_kind[kind] = None
+            elif kind in NUMBER_FORMAT_IDS:
+                by_kind[kind] = CellStyle(NUMBER_FORMAT_IDS[kind])
+            else:
+                raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
+        self.by_row = _rows_of(sheet.formats, by_kind)
+
+    def attr(self, style: CellStyle | None) -> str:
+        """` s="N"` for the style (empty for none, or for the workbook's default xf 0)."""
+        text = self._attrs.get(style)
+        if text is None:
+            assert style is not None
+            index = self._xf_index(style)
+            text = self._attrs[style] = f' s="{index}"' if index else ""
+        return text
+
+
+def _rows_of(
+    runs: Sequence[FormatRun], by_kind: Mapping[str, CellStyle | None]
+) -> dict[int, dict[int, CellStyle | None]]:
+    """row -> column -> style of the formatted cells (rows without one are absent).
+
+    The rows between two run boundaries share one dict, so a table of 20,000 rows costs one dict
+    and 20,000 references, not a dict entry per cell. Where runs overlap, the later one wins.
     """
-    by_kind: dict[str, CellStyle] = {}
-    for kind in dict.fromkeys(sheet.formats.values()):
-        if kind in GENERAL_KINDS:
-            continue
-        if kind not in NUMBER_FORMAT_IDS:
-            raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
-        by_kind[kind] = CellStyle(NUMBER_FORMAT_IDS[kind])
-    styles: SheetStyles = {}
-    for (r, c), kind in sheet.formats.items():
-        if kind in by_kind:
-            styles.setdefault(r, {})[c] = by_kind[kind]
-    date_style = CellStyle(NUMBER_FORMAT_IDS["date"])
-    datetime_style = CellStyle(DATETIME_FORMAT_ID)
-    for r, row in enumerate(sheet.rows):
-        for c, value in enumerate(row):
-            if value is None or type(value) is float or type(value) is int:
-                continue
-            if isinstance(value, str):
-                if quote_prefixed(value):
-                    row_styles = styles.setdefault(r, {})
-                    format_id = row_styles[c].format_id if c in row_styles else 0
-                    row_styles[c] = CellStyle(format_id, quote_prefix=True)
-            elif isinstance(value, dt.datetime):
-                styles.setdefault(r, {})[c] = datetime_style
-            elif isinstance(value, dt.date):
-                styles.setdefault(r, {})[c] = date_style
-    return styles
+    edges = sorted({run.first for run in runs} | {run.last + 1 for run in runs})
+    by_row: dict[int, dict[int, CellStyle | None]] = {}
+    for top, bottom in itertools.pairwise(edges):
+        shared = {
+            run.column: by_kind[run.kind]
+            for run in runs
+            if run.first <= top and bottom <= run.last + 1
+        }
+        if shared:
+            by_row.update(dict.fromkeys(range(top, bottom), shared))
+    return by_row
 
 
-def render_sheet(
-    sheet: SheetCells, styles: SheetStyles, xf_index: Mapping[CellStyle, int], date1904: bool
-) -> bytes:
-    """Worksheet XML for `sheet`; `styles` is its `cell_styles`, `xf_index` maps each style to
-    its cellXfs index.
+def _quoted(style: CellStyle | None) -> CellStyle:
+    return CellStyle(0 if style is None else style.format_id, quote_prefix=True)
+
+
+_DATE_STYLE = CellStyle(NUMBER_FORMAT_IDS["date"])
+_DATETIME_STYLE = CellStyle(DATETIME_FORMAT_ID)
+_NO_STYLES: dict[int, CellStyle | None] = {}
+
+
+def render_sheet(sheet: SheetCells, xf_index: Callable[[CellStyle], int], date1904: bool) -> bytes:
+    """Worksheet XML for `sheet`; `xf_index` gives the workbook's cellXfs index of a cell style
+    (adding the xf when the workbook has none).
 
     Floats, text, whole numbers and dates, nearly every cell of a big sheet, take an inline fast
     path (text and dates repeat, so each is converted once); everything else goes through `_cell`.
     """
     _check_shape(sheet)
-    attr = {style: f' s="{index}"' if index else "" for style, index in xf_index.items()}
+    styles = _Styles(sheet, xf_index)
+    attr = styles.attr
     letters = [column_letter(c) for c in range(max((len(row) for row in sheet.rows), default=0))]
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, bool]] = {}
     days: dict[dt.date, str | None] = {}
-    unstyled: dict[int, CellStyle] = {}
     body: list[str] = []
     bounds: list[int] = []
     for r, row in enumerate(sheet.rows):
         n = str(r + 1)
-        row_styles = styles.get(r, unstyled)
+        row_styles = styles.by_row.get(r, _NO_STYLES)
         cells: list[str] = []
         add = cells.append
         first = last = -1
         for c, value in enumerate(row):
             if value is None:
                 continue
-            style = row_styles.get(c)
-            s = "" if style is None else attr[style]
             if type(value) is float:
                 if value - value != 0.0:  # NaN and infinities leave the cell empty
                     continue
-                add(f'<c r="{letters[c]}{n}"{s}><v>{value!r}</v></c>')
+                add(f'<c r="{letters[c]}{n}"{attr(row_styles.get(c))}><v>{value!r}</v></c>')
             elif type(value) is str:
-                text = texts.get(value)
-                if text is None:
-                    text = texts[value] = xml_text(value)
+                known = texts.get(value)
+                if known is None:
+                    known = texts[value] = (xml_text(value), quote_prefixed(value))
+                text, quoted = known
+                style = _quoted(row_styles.get(c)) if quoted else row_styles.get(c)
                 add(
-                    f'<c r="{letters[c]}{n}"{s} t="inlineStr"><is><t xml:space="preserve">'
-                    f"{text}</t></is></c>"
+                    f'<c r="{letters[c]}{n}"{attr(style)} t="inlineStr"><is>'
+                    f'<t xml:space="preserve">{text}</t></is></c>'
                 )
             elif type(value) is int and -_MAX_EXACT <= value <= _MAX_EXACT:
-                add(f'<c r="{letters[c]}{n}"{s}><v>{value}</v></c>')
+                add(f'<c r="{letters[c]}{n}"{attr(row_styles.get(c))}><v>{value}</v></c>')
             elif type(value) is dt.date:
                 if value not in days:
                     days[value] = _serial_text(sheet.name, r, c, value, date1904)
-                add(f'<c r="{letters[c]}{n}"{s}><v>{days[value]}</v></c>')
+                add(f'<c r="{letters[c]}{n}"{attr(_DATE_STYLE)}><v>{days[value]}</v></c>')
             else:
-                rendered = _cell(sheet.name, r, c, value, s, date1904)
+                style = row_styles.get(c)
+                if isinstance(value, dt.datetime):
+                    style = _DATETIME_STYLE
+                elif isinstance(value, dt.date):
+                    style = _DATE_STYLE
+                elif isinstance(value, str) and quote_prefixed(value):
+                    style = _quoted(style)
+                rendered = _cell(sheet.name, r, c, value, attr(style), date1904)
                 if rendered is None:
                     continue
                 add(rendered)

@@ -12,6 +12,7 @@ original has not changed in the meantime. Any failure leaves the original untouc
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -30,7 +31,7 @@ from rules_engine.workbook import guards
 from rules_engine.workbook.filelock import create_temp
 from rules_engine.workbook.guards import file_sha256
 from rules_engine.workbook.packageparts import SHARED_STRINGS_REL, WORKSHEET_REL, Package, q
-from rules_engine.workbook.sheetxml import MAIN_NS, cell_styles, render_sheet
+from rules_engine.workbook.sheetxml import MAIN_NS, render_sheet
 from rules_engine.workbook.zipsplice import ZipArchive, ZipEntry, open_archive, splice
 
 __all__ = ["WriteReport", "file_sha256", "write_owned_sheets"]
@@ -91,10 +92,10 @@ def _write(path: Path, sheets: tuple[SheetCells, ...], expected_sha256: str | No
         package.remove_part(calc_chain)
     package.ensure_full_calc_on_load()
     changed, created = package.changed_parts()
+    for name, content in [*changed.items(), *created.items()]:
+        _check_well_formed(name, content)
     replace = {t.part: sheet_xml[t.part] for t in targets if not t.new} | changed
     add = [(t.part, sheet_xml[t.part]) for t in targets if t.new] + list(created.items())
-    for name, content in [*replace.items(), *add]:
-        _check_well_formed(name, content)
     remove = frozenset(package.removed)
     _commit(real, archive, replace, add, remove, digest)
     order = [e.name for e in archive.entries]
@@ -139,15 +140,10 @@ def _plan(package: Package, sheets: tuple[SheetCells, ...]) -> list[_Target]:
 
 
 def _render(package: Package, targets: list[_Target]) -> dict[str, bytes]:
-    """Each target's sheet XML; cell styles are worked out once per sheet, and the xfs they need
-    found in (or added to) the workbook's styles."""
-    styles = {t.part: cell_styles(t.sheet) for t in targets}
-    xf_index = package.style_indices(
-        {style for by_row in styles.values() for row in by_row.values() for style in row.values()}
-    )
-    return {
-        t.part: render_sheet(t.sheet, styles[t.part], xf_index, package.date1904) for t in targets
-    }
+    """Each target's sheet XML, with the xfs its cells need found in (or added to) the
+    workbook's styles as they come up."""
+    xf_index = functools.cache(package.style_index)
+    return {t.part: render_sheet(t.sheet, xf_index, package.date1904) for t in targets}
 
 
 class _SharedStrings:
@@ -168,8 +164,11 @@ class _SharedStrings:
 
 
 def _check_well_formed(name: str, content: bytes) -> None:
-    """Refuse to write a part that is not well-formed XML (namespaces included). expat without
-    handlers checks just that, several times faster than lxml builds a tree."""
+    """Refuse to write a bookkeeping part that is not well-formed XML (namespaces included).
+
+    The owned sheets are not parsed again here: `render_sheet` builds them from fixed templates
+    and escaped text, well-formed by construction (a property test renders arbitrary values), and
+    parsing 20 MB of a big book's Risk sheet would cost a tenth of the recompute."""
     try:
         expat.ParserCreate(namespace_separator=" ").Parse(content, True)
     except expat.ExpatError as exc:
