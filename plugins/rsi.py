@@ -61,5 +61,6 @@ def alvh_register_signals(register: Callable[[Signal], None]) -> None:
             description="SPX RSI overbought (Wilder RSI of SPX closes)",
             requires=("spx_close",),
             settings=(PERIOD, THRESHOLD),
+            category="technical",
         )
     )

@@ -12,6 +12,7 @@ import pluggy
 from rules_engine.models import (
     Context,
     HedgeLayer,
+    NotEvaluated,
     Reading,
     Setting,
     Signal,
@@ -35,6 +36,7 @@ __all__ = [
     "Condor",
     "Context",
     "HedgeLayer",
+    "NotEvaluated",
     "OptionValue",
     "Reading",
     "RiskReport",

@@ -13,6 +13,7 @@ POSITIONS = "Positions"
 MARKET = "Market"
 VIX_FUTURES = "VIX Futures"
 VIX_OPTIONS = "VIX Options"
+SPX_OPTIONS = "SPX Options"
 HISTORY = "History"
 CALENDAR = "Calendar"
 SETTINGS = "Settings"
@@ -23,7 +24,16 @@ RISK = "Risk"
 RUN = "Run"
 
 #: Input sheets: the user's; read, never written.
-INPUT_SHEETS = (POSITIONS, MARKET, VIX_FUTURES, VIX_OPTIONS, HISTORY, CALENDAR, SETTINGS)
+INPUT_SHEETS = (
+    POSITIONS,
+    MARKET,
+    VIX_FUTURES,
+    VIX_OPTIONS,
+    SPX_OPTIONS,
+    HISTORY,
+    CALENDAR,
+    SETTINGS,
+)
 #: Sheets a recompute cannot do without.
 REQUIRED_SHEETS = (POSITIONS, MARKET, VIX_FUTURES, HISTORY)
 #: Output sheets: the engine's; rewritten whole on every recompute.
@@ -77,6 +87,14 @@ SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("call_ask", "Call Ask", "number", False),
         Column("iv", "IV", "number", False),
         Column("open_interest", "Open Interest", "number", False),
+    ),
+    SPX_OPTIONS: (
+        Column("expiry", "Expiry", "date", True),
+        Column("strike", "Strike", "number", True),
+        Column("call_bid", "Call Bid", "number", True),
+        Column("call_ask", "Call Ask", "number", True),
+        Column("put_bid", "Put Bid", "number", True),
+        Column("put_ask", "Put Ask", "number", True),
     ),
     HISTORY: (
         Column("date", "Date", "date", True),

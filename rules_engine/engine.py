@@ -41,6 +41,7 @@ HEDGE_COLUMNS = (
 HEDGE_TAIL = ("Carry/Day ($)", "Trigger", "Why", "Exit Rule")
 SIGNAL_COLUMNS = (
     "Signal",
+    "Category",
     "Plugin",
     "Status",
     "Value",
@@ -84,6 +85,7 @@ def _signals_frame(outcomes: list[SignalOutcome]) -> pd.DataFrame:
         rows.append(
             (
                 o.signal,
+                o.category,
                 o.plugin,
                 o.status,
                 None if r is None else r.value,
@@ -341,6 +343,7 @@ def build_context(inputs: Inputs, settings: Mapping[str, Any], risk: RiskReport)
         settings=settings,
         risk=risk,
         vix_options=inputs.vix_options,
+        spx_options=inputs.spx_options,
     )
 
 

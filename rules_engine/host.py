@@ -27,7 +27,7 @@ import pluggy
 
 from rules_engine import PROJECT, __version__, hookspecs
 from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded, describe_exception
-from rules_engine.models import Setting, Signal, Sizer
+from rules_engine.models import SIGNAL_CATEGORIES, Setting, Signal, Sizer
 from rules_engine.settings import CORE_OWNER, CORE_SETTINGS, validate_declaration
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
@@ -211,6 +211,11 @@ class _Loader:
             return f"{label} {item.name!r} has nothing callable to run"
         if isinstance(item, Signal) and not all(isinstance(r, str) for r in item.requires):
             return f"signal {item.name!r}: requires must be column names"
+        if isinstance(item, Signal) and item.category not in SIGNAL_CATEGORIES:
+            return (
+                f"signal {item.name!r}: category {item.category!r} is not one of "
+                f"{', '.join(SIGNAL_CATEGORIES)}"
+            )
         holder = table.get(item.name)
         if holder is not None:
             return (

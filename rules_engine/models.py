@@ -57,15 +57,29 @@ class Reading:
     explanation: str
 
 
+#: What a signal watches; sizers may weigh signals by category.
+SignalCategory = Literal["technical", "breadth", "volatility", "event", "valuation", "book"]
+SIGNAL_CATEGORIES: tuple[str, ...] = get_args(SignalCategory)
+
+
 @dataclass(frozen=True)
 class Signal:
-    """A named warning signal. `requires` lists History columns (normalized names) it needs."""
+    """A named warning signal. `requires` lists History columns (normalized names) it needs:
+    when one is absent or empty the signal is reported "not evaluated" without being called. A
+    signal that finds other data missing raises `NotEvaluated` with what it needs."""
 
     name: str
     evaluate: Callable[[Context], Reading]
     description: str = ""
     requires: tuple[str, ...] = ()
     settings: tuple[Setting, ...] = ()
+    category: SignalCategory = "technical"
+
+
+class NotEvaluated(Exception):
+    """Raised by a signal whose data is missing: the message says what it needs ("needs VIX3M in
+    the Market sheet"). The signal is reported "not evaluated" with that reason, never as a
+    failure and never as all clear."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,7 @@ class Inputs:
     settings: Mapping[str, SettingCell]
     columns: Mapping[str, Mapping[str, str]]
     vix_options: pd.DataFrame | None = None
+    spx_options: pd.DataFrame | None = None
     market_cells: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[Issue, ...] = ()
 
@@ -173,11 +188,12 @@ class Context:
     `history` is the History sheet up to the as-of date: a DatetimeIndex named `date` (ascending)
     and one column per header, named as the header in lower case with `_` between words ("SPX
     Close" -> `spx_close`, "Advances" -> `advances`), numbers as floats (blank cells NaN), plus
-    `row`, the sheet row each came from. `positions`, `vix_futures`, `calendar` and `vix_options`
-    follow the same naming. `market` maps Market fields (`as_of`, `spx`, `vix`, `vix3m`, `vvix`,
-    `rate`, `dividend_yield`, ...) to values; `settings` maps every declared setting to its value
-    (the Settings sheet's, else the default). `risk` is the book's `RiskReport`. Every plugin call
-    gets its own copies: changing them changes nothing anyone else sees.
+    `row`, the sheet row each came from. `positions`, `vix_futures`, `calendar`, `vix_options` and
+    `spx_options` (None when the workbook has no such sheet) follow the same naming. `market`
+    maps Market fields (`as_of`, `spx`, `vix`, `vix3m`, `vvix`, `rate`, `dividend_yield`, ...) to
+    values; `settings` maps every declared setting to its value (the Settings sheet's, else the
+    default). `risk` is the book's `RiskReport`. Every plugin call gets its own copies: changing
+    them changes nothing anyone else sees.
     """
 
     as_of: dt.date
@@ -189,6 +205,7 @@ class Context:
     settings: Mapping[str, Any]
     risk: RiskReport | None = None
     vix_options: pd.DataFrame | None = None
+    spx_options: pd.DataFrame | None = None
 
     def isolated(self) -> Context:
         """A deep copy for one plugin call: frames, mappings and the risk report are its own."""
@@ -202,6 +219,7 @@ class Context:
             settings=MappingProxyType(dict(self.settings)),
             risk=None if self.risk is None else self.risk.isolated(),
             vix_options=None if self.vix_options is None else self.vix_options.copy(deep=True),
+            spx_options=None if self.spx_options is None else self.spx_options.copy(deep=True),
         )
 
 

@@ -19,7 +19,15 @@ import numpy as np
 
 from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
 from rules_engine.host import Registered
-from rules_engine.models import LAYER_STATUSES, Context, HedgeLayer, Reading, Signal, Sizer
+from rules_engine.models import (
+    LAYER_STATUSES,
+    Context,
+    HedgeLayer,
+    NotEvaluated,
+    Reading,
+    Signal,
+    Sizer,
+)
 from rules_engine.risk.market import Scenario
 
 Status = Literal["triggered", "not triggered", "not evaluated", "failed"]
@@ -34,6 +42,7 @@ class SignalOutcome:
     status: Status
     reading: Reading | None
     reason: str = ""
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,22 @@ class _Rejected:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Missing:
+    """The signal said its data is missing; `reason` says what it needs."""
+
+    reason: str
+
+
+def _evaluated(signal: Signal, ctx: Context) -> Reading | _Rejected | _Missing:
+    """The signal's checked reading, inside the guard (so is its NotEvaluated message)."""
+    try:
+        reading = signal.evaluate(ctx)
+    except NotEvaluated as missing:
+        return _Missing(str(missing) or "its data is missing")
+    return _checked_reading(reading)
+
+
 def _missing_columns(signal: Signal, ctx: Context) -> list[str]:
     history = ctx.history
     return [
@@ -67,19 +92,25 @@ def run_signal(
     signal, plugin = entry.item, entry.plugin
     missing = _missing_columns(signal, ctx)
     if missing:
-        reason = (
-            "needs History column(s) " + ", ".join(repr(m) for m in missing) + " (absent or empty)"
-        )
-        return SignalOutcome(signal.name, plugin, "not evaluated", None, reason)
+        noun = "column" if len(missing) == 1 else "columns"
+        names = ", ".join(repr(m) for m in missing)
+        reason = f"needs {noun} {names} in History (absent or empty)"
+        return SignalOutcome(signal.name, plugin, "not evaluated", None, reason, signal.category)
     own = ctx.isolated()
-    result = call_guarded(lambda: _checked_reading(signal.evaluate(own)), time_limit, signal.name)
+    result = call_guarded(lambda: _evaluated(signal, own), time_limit, signal.name)
     if result.error:
-        return SignalOutcome(signal.name, plugin, "failed", None, result.error)
+        return SignalOutcome(signal.name, plugin, "failed", None, result.error, signal.category)
+    if isinstance(result.value, _Missing):
+        return SignalOutcome(
+            signal.name, plugin, "not evaluated", None, result.value.reason, signal.category
+        )
     if isinstance(result.value, _Rejected):
-        return SignalOutcome(signal.name, plugin, "failed", None, result.value.reason)
+        return SignalOutcome(
+            signal.name, plugin, "failed", None, result.value.reason, signal.category
+        )
     assert isinstance(result.value, Reading)
     status: Status = "triggered" if result.value.triggered else "not triggered"
-    return SignalOutcome(signal.name, plugin, status, result.value)
+    return SignalOutcome(signal.name, plugin, status, result.value, "", signal.category)
 
 
 def run_signals(

@@ -1,9 +1,10 @@
 """Helpers for plugin authors' tests: a small constructed Context and RiskReport, and one signal or
 sizer run exactly as the engine runs it (isolation, time limit, checks of what it returns).
 
-    from rules_engine.testing import evaluate_signal, leg, make_context, make_risk
+    from rules_engine.testing import evaluate_signal, leg, make_context, make_history, make_risk
     ctx = make_context(closes=[100, 101, 102, ...], plugins=[my_signal])
     assert evaluate_signal(my_signal, ctx).status == "triggered"
+    ctx = make_context(history=make_history(spx_close=[...], advances=[...]), plugins=[...])
 
     risk = make_risk([leg("IC", "SPX", "Put", 3800, -1, entry_price=7.6, iv=0.21), ...])
     ctx = make_context(closes=[...], risk=risk, plugins=[my_sizer])
@@ -35,6 +36,22 @@ _DEFAULT_MULTIPLIERS = {"SPX": 100.0, "SPXW": 100.0, "VIX": 100.0}
 def defaults(*declared: Iterable[Setting]) -> dict[str, Any]:
     """The default value of every core setting and of each given declaration list."""
     return {s.name: s.default for group in (CORE_SETTINGS, *declared) for s in group}
+
+
+def make_history(end: dt.date = _DEFAULT_AS_OF, **columns: Sequence[float | None]) -> pd.DataFrame:
+    """A History frame as signals see it: one row per business day ending on `end`, one column
+    per keyword (normalized names: `spx_close`, `vix_close`, `advances`, ...), None for a blank
+    cell. All columns must have the same length.
+
+        make_history(spx_close=[100, 101, 103], advances=[1200, 900, 1500])
+    """
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    index = pd.bdate_range(end=pd.Timestamp(end), periods=count, name="date")
+    data = {name: [np.nan if v is None else float(v) for v in vs] for name, vs in columns.items()}
+    return pd.DataFrame(data, index=index)
 
 
 def make_context(

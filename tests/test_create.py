@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from lxml import etree
 
+from rules_engine import contract as c
 from rules_engine.models import InputError, Setting, WorkbookError
 from rules_engine.workbook import example as ex
 from rules_engine.workbook.create import create_workbook
@@ -27,7 +28,7 @@ SETTINGS = (
     Setting("calendar.start", dt.date(2018, 1, 2), "date", "First day the calendar covers."),
 )
 OWNED = ("Hedge", "Signals", "Risk", "Run")
-INPUT = ("Positions", "Market", "VIX Futures", "History", "Calendar", "Settings")
+INPUT = c.INPUT_SHEETS  # alvh init writes every input sheet the README lists
 
 
 @pytest.fixture(scope="module")

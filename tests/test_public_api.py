@@ -160,3 +160,44 @@ def test_a_sizer_runs_on_a_constructed_risk_report():
     assert first.status == "ACTIVE" and first.contracts > 0
     assert set(first.payoff_by_scenario) == set(risk.scenarios)
     assert first.payoff_by_scenario[risk.primary] > 0
+
+
+def test_a_signal_whose_data_is_missing_is_not_evaluated_with_its_reason():
+    from rules_engine import NotEvaluated
+
+    def evaluate(ctx):
+        if "vix3m" not in ctx.market:
+            raise NotEvaluated("needs VIX3M in the Market sheet")
+        return Reading(1.0, False, 0.0, "fine")
+
+    signal = Signal("term", evaluate, category="volatility")
+    outcome = evaluate_signal(signal, make_context(closes=[1.0, 2.0]))
+    assert (outcome.status, outcome.reading) == ("not evaluated", None)
+    assert outcome.reason == "needs VIX3M in the Market sheet"
+    assert outcome.category == "volatility"
+    given = make_context(closes=[1.0], market={"vix3m": 18.0})
+    assert evaluate_signal(signal, given).status == "not triggered"
+
+
+def test_a_missing_history_column_names_the_column():
+    signal = Signal("breadth", lambda ctx: Reading(0.0, False, 0.0, "-"), requires=("advances",))
+    outcome = evaluate_signal(signal, make_context(closes=[1.0, 2.0]))
+    assert outcome.status == "not evaluated"
+    assert outcome.reason == "needs column 'advances' in History (absent or empty)"
+
+
+def test_a_signal_category_outside_the_known_ones_is_refused(tmp_path):
+    from rules_engine.host import load_plugins
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "odd.py").write_text(
+        "from rules_engine import Reading, Signal, hookimpl\n"
+        "@hookimpl\n"
+        "def alvh_register_signals(register):\n"
+        "    register(Signal('odd', lambda ctx: Reading(0.0, False, 0.0, '-'), category='astro'))\n"
+    )
+    host = load_plugins([folder], use_entry_points=False)
+    (failure,) = host.failures
+    assert "category 'astro' is not one of technical, breadth, volatility" in failure.error
+    assert "odd" not in host.signals

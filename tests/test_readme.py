@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from cli_support import cells, edit, set_setting, table
 from click.testing import CliRunner
-from python_calamine import CalamineWorkbook
 
 from rules_engine.cli import main
 
@@ -32,10 +31,11 @@ def test_readme_plugin_example_adds_a_signal(tmp_path):
     shutil.copy(ROOT / "workbooks" / "example.xlsx", book)
     result = CliRunner().invoke(main, ["recompute", str(book), "--plugins-dir", str(folder)])
     assert result.exit_code == 0, result.output
-    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Signals").to_python()
-    (row,) = [r for r in rows if r[0] == "vix_jump"]
-    assert row[1] == "vix_jump" and row[2] in ("triggered", "not triggered")
-    assert "x its 20-day mean" in row[6]
+    (row,) = [
+        r for r in table(book, "Signals", cells(book, "Signals")[2][0]) if r["Signal"] == "vix_jump"
+    ]
+    assert row["Plugin"] == "vix_jump" and row["Status"] in ("triggered", "not triggered")
+    assert "x its 20-day mean" in row["Explanation"]
 
 
 def test_readme_sizer_example_replaces_the_builtin_sizer(tmp_path):

@@ -33,6 +33,9 @@ _COLUMN_FORMATS = {
     (c.POSITIONS, "expiry"): DATE,
     (c.POSITIONS, "iv"): PERCENT,
     (c.VIX_FUTURES, "expiry"): DATE,
+    (c.VIX_OPTIONS, "expiry"): DATE,
+    (c.VIX_OPTIONS, "iv"): PERCENT,
+    (c.SPX_OPTIONS, "expiry"): DATE,
     (c.HISTORY, "date"): DATE,
     (c.CALENDAR, "date"): DATE,
 }
@@ -60,6 +63,8 @@ def create_workbook(
     _positions(book, ex.position_legs() if example else [])
     _market(book, ex.market_rows() if example else [])
     _table(book, c.VIX_FUTURES, ex.futures_rows() if example else [])
+    _table(book, c.VIX_OPTIONS, [])
+    _table(book, c.SPX_OPTIONS, [])
     _table(book, c.HISTORY, _history(ex.history_rows()) if example else [])
     _table(book, c.CALENDAR, ex.calendar_rows() if example else [])
     _table(book, c.SETTINGS, [_setting_row(s) for s in settings])

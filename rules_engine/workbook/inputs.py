@@ -86,15 +86,13 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
     market, market_cells, market_letters = _read_market(sheets, problems)
     as_of = market.get("as_of")
     valuation = _AsOf(as_of, market_cells["as_of"]) if isinstance(as_of, dt.date) else None
-    tables = {
-        name: sheets.table(name, problems)
-        for name in (c.POSITIONS, c.VIX_FUTURES, c.VIX_OPTIONS, c.HISTORY, c.CALENDAR, c.SETTINGS)
-    }
+    tables = {name: sheets.table(name, problems) for name in c.INPUT_SHEETS if name != c.MARKET}
     if not sheets.has(c.SETTINGS):
         problems.warning(c.SETTINGS, "no Settings sheet: the default settings are used")
     positions = _positions(tables[c.POSITIONS], valuation, problems)
     futures = _vix_futures(tables[c.VIX_FUTURES], valuation, problems)
-    options = _vix_options(tables[c.VIX_OPTIONS], valuation, problems)
+    options = _chain(tables[c.VIX_OPTIONS], valuation, problems)
+    spx_options = _chain(tables[c.SPX_OPTIONS], valuation, problems)
     history = _history(tables[c.HISTORY], valuation, problems)
     _check_levels(market, market_cells, history, tables[c.HISTORY], problems)
     calendar = _calendar(tables[c.CALENDAR], problems)
@@ -113,6 +111,7 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
         settings=settings,
         columns=letters,
         vix_options=options,
+        spx_options=spx_options,
         market_cells=market_cells,
         warnings=tuple(problems.warnings),
     )
@@ -345,6 +344,13 @@ _PLAUSIBLE: dict[str, dict[str, float]] = {
         "call_bid": 500.0,
         "call_ask": 500.0,
         "open_interest": 1e8,
+    },
+    c.SPX_OPTIONS: {
+        "strike": 1e6,
+        "call_bid": 1e5,
+        "call_ask": 1e5,
+        "put_bid": 1e5,
+        "put_ask": 1e5,
     },
     c.HISTORY: {"spx_close": 1e6, "spx_high": 1e6, "spx_low": 1e6, "vix_close": 200.0},
 }
@@ -640,27 +646,32 @@ def _check_positive(
         problems.error(table.sheet, f"{header} {show(value)} must be above 0", cell, header)
 
 
-_OPTION_NUMBERS = ("call_bid", "call_ask", "open_interest")
+#: The price and size columns of each option chain (all optional cells, never negative).
+_CHAIN_NUMBERS = {
+    c.VIX_OPTIONS: ("call_bid", "call_ask", "open_interest"),
+    c.SPX_OPTIONS: ("call_bid", "call_ask", "put_bid", "put_ask"),
+}
 
 
-def _vix_options(
-    table: Table | None, as_of: _AsOf | None, problems: Problems
-) -> pd.DataFrame | None:
-    """The optional chain; None when the sheet is absent (or unusable, which is reported)."""
+def _chain(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd.DataFrame | None:
+    """An optional option chain (VIX Options, SPX Options), sorted by expiry and strike; None
+    when the sheet is absent (or unusable, which is reported)."""
     if table is None:
         return None
     expiries = table.dates("expiry", problems)
     strikes = table.numbers("strike", problems)
-    numbers = {name: table.numbers(name, problems) for name in (*_OPTION_NUMBERS, "iv")}
+    fields = _CHAIN_NUMBERS[table.sheet]
+    optional_iv = ("iv",) if "iv" in table.values else ()
+    numbers = {name: table.numbers(name, problems) for name in (*fields, *optional_iv)}
     for i in range(len(table.rows)):
         _require(table, "expiry", i, expiries[i] is None, "enter the option's expiry", problems)
         _check_positive(table, "strike", i, strikes[i], True, problems)
         _check_plausible(table, "strike", i, strikes[i], problems)
-        for name in _OPTION_NUMBERS:
+        for name in fields:
             if name in table.values:
                 _check_not_negative(table, name, i, numbers[name][i], problems)
                 _check_plausible(table, name, i, numbers[name][i], problems)
-        if "iv" in table.values:
+        if optional_iv:
             _check_iv(table, i, numbers["iv"][i], problems)
     keys = [(e, s) if e else None for e, s in zip(expiries, strikes, strict=True)]
     labels = [
