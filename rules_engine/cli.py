@@ -21,7 +21,7 @@ import click
 from rules_engine import __version__
 from rules_engine.excel_setup import excel_command
 from rules_engine.guarded import describe_exception
-from rules_engine.host import PLUGINS_DIR_ENV, PluginHost, load_plugins, plugin_dirs_from_env
+from rules_engine.host import PLUGINS_DIR_ENV, PluginFolderError, PluginHost, load_plugins
 from rules_engine.layout import as_text_table
 from rules_engine.models import Inputs, Issue, Outputs, RunStatus, SheetCells, WorkbookError
 from rules_engine.pipeline import DEBUG_ENV, WriteFailed, recompute_workbook
@@ -55,7 +55,7 @@ plugins_dir_option = click.option(
     "--plugins-dir",
     "plugins_dirs",
     multiple=True,
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    type=click.Path(path_type=Path),
     help=f"Folder of plugin .py files to load (repeatable; also ${PLUGINS_DIR_ENV}).",
 )
 
@@ -84,22 +84,29 @@ class _PathArguments(click.Command):
     is taken as the file, and an unknown option gets a hint instead of a bare error."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        known = {name for param in self.params for name in getattr(param, "opts", ())}
-        fixed: list[str] = []
-        for i, arg in enumerate(args):
-            if arg == "--":
-                fixed.extend(args[i:])
-                break
-            bare = arg.split("=", 1)[0]
-            if arg.startswith("-") and bare not in known and Path(arg).exists():
-                fixed.extend(["--", arg, *args[i + 1 :]])
-                break
-            fixed.append(arg)
         try:
-            return super().parse_args(ctx, fixed)
+            return super().parse_args(ctx, self._file_last(args))
         except click.NoSuchOption as exc:
             hint = "a workbook whose name starts with '-': write ./NAME or put -- before it"
             raise click.UsageError(f"{exc.format_message()} ({hint})", ctx) from None
+
+    def _file_last(self, args: list[str]) -> list[str]:
+        """The arguments with an existing file named like an option moved behind `--`."""
+        known = {name for param in self.params for name in getattr(param, "opts", ())}
+        valued = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag
+            for name in param.opts
+        }
+        for i, arg in enumerate(args):
+            if arg == "--":
+                break
+            is_value = i > 0 and args[i - 1] in valued  # e.g. the folder of --plugins-dir
+            bare = arg.split("=", 1)[0]
+            if arg.startswith("-") and bare not in known and not is_value and Path(arg).exists():
+                return [*args[:i], *args[i + 1 :], "--", arg]
+        return args
 
 
 @click.group()
@@ -137,17 +144,12 @@ def _exit_code(code: object) -> int:
     return 1
 
 
-def _plugin_folders(given: Sequence[Path]) -> list[Path]:
-    """The --plugins-dir folders (checked by click) plus those in ALVH_PLUGINS_DIR, which must
-    exist too: a misspelled folder is an error, never a silently missing plugin."""
-    from_env = plugin_dirs_from_env()
-    for folder in from_env:
-        if not folder.is_dir():
-            raise click.BadParameter(
-                f"{PLUGINS_DIR_ENV} names {str(folder)!r}, which is not a folder",
-                param_hint=PLUGINS_DIR_ENV,
-            )
-    return [*given, *from_env]
+def _load_plugins(given: Sequence[Path]) -> PluginHost:
+    """The plugins, or a usage error (exit 2) for a plugin folder that does not exist."""
+    try:
+        return load_plugins(given)
+    except PluginFolderError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command("recompute", cls=_PathArguments)
@@ -156,10 +158,10 @@ def _plugin_folders(given: Sequence[Path]) -> list[Path]:
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: bool) -> None:
     """Read WORKBOOK, compute risk, signals and hedge layers, write the engine's sheets back."""
-    folders = _plugin_folders(plugins_dirs)
+    host = _load_plugins(plugins_dirs)
     book = _FileBook(workbook)
     try:
-        code = _recompute(book, folders, quiet)
+        code = _recompute(book, host, quiet)
     except KeyboardInterrupt:
         _err(f"alvh: interrupted; {book.state_after_interrupt()}")
         code = EXIT_INTERRUPTED
@@ -174,8 +176,7 @@ def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: boo
     click.get_current_context().exit(code)
 
 
-def _recompute(book: _FileBook, folders: Sequence[Path], quiet: bool) -> int:
-    host = load_plugins(folders)
+def _recompute(book: _FileBook, host: PluginHost, quiet: bool) -> int:
     workbook = book.path
     try:
         with workbook_lock(workbook):
@@ -258,7 +259,7 @@ def init_command(
     """Create a new workbook with every input sheet, its headers and the Settings rows."""
     from rules_engine.workbook.create import create_workbook
 
-    host = load_plugins(_plugin_folders(plugins_dirs))
+    host = _load_plugins(plugins_dirs)
     try:
         create_workbook(workbook, host.declared_settings, example=example, force=force)
     except WorkbookError as exc:
@@ -285,7 +286,7 @@ def describe_plugins(host: PluginHost) -> str:
 @plugins_dir_option
 def plugins_command(plugins_dirs: tuple[Path, ...]) -> None:
     """List each plugin, where it came from, its version, what it registered, what failed."""
-    host = load_plugins(_plugin_folders(plugins_dirs))
+    host = _load_plugins(plugins_dirs)
     click.echo(describe_plugins(host))
     if host.failures:
         sys.exit(EXIT_INPUT_ERRORS)

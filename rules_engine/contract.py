@@ -51,12 +51,15 @@ Kind = Literal["text", "number", "date"]
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an input sheet: its normalized field name, its header, its type."""
+    """One column of an input sheet: its normalized field name, its header, its type, and for
+    numbers the size no real value reaches (beyond it a cell is a typo, and would overflow the
+    math)."""
 
     field: str
     header: str
     kind: Kind
     required: bool
+    limit: float | None = None
 
 
 SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -65,12 +68,12 @@ SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("underlying", "Underlying", "text", True),
         Column("type", "Type", "text", True),
         Column("expiry", "Expiry", "date", True),
-        Column("strike", "Strike", "number", True),
-        Column("qty", "Qty", "number", True),
-        Column("multiplier", "Multiplier", "number", False),
-        Column("entry_price", "Entry Price", "number", False),
+        Column("strike", "Strike", "number", True, limit=1e6),
+        Column("qty", "Qty", "number", True, limit=1e6),
+        Column("multiplier", "Multiplier", "number", False, limit=1e6),
+        Column("entry_price", "Entry Price", "number", False, limit=1e6),
         Column("iv", "IV", "number", False),
-        Column("mark", "Mark", "number", False),
+        Column("mark", "Mark", "number", False, limit=1e6),
     ),
     MARKET: (
         Column("field", "Field", "text", True),
@@ -78,30 +81,30 @@ SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
     VIX_FUTURES: (
         Column("expiry", "Expiry", "date", True),
-        Column("price", "Price", "number", True),
+        Column("price", "Price", "number", True, limit=200.0),
     ),
     VIX_OPTIONS: (
         Column("expiry", "Expiry", "date", True),
-        Column("strike", "Strike", "number", True),
-        Column("call_bid", "Call Bid", "number", False),
-        Column("call_ask", "Call Ask", "number", False),
+        Column("strike", "Strike", "number", True, limit=1000.0),
+        Column("call_bid", "Call Bid", "number", False, limit=500.0),
+        Column("call_ask", "Call Ask", "number", False, limit=500.0),
         Column("iv", "IV", "number", False),
-        Column("open_interest", "Open Interest", "number", False),
+        Column("open_interest", "Open Interest", "number", False, limit=1e8),
     ),
     SPX_OPTIONS: (
         Column("expiry", "Expiry", "date", True),
-        Column("strike", "Strike", "number", True),
-        Column("call_bid", "Call Bid", "number", True),
-        Column("call_ask", "Call Ask", "number", True),
-        Column("put_bid", "Put Bid", "number", True),
-        Column("put_ask", "Put Ask", "number", True),
+        Column("strike", "Strike", "number", True, limit=1e6),
+        Column("call_bid", "Call Bid", "number", True, limit=1e5),
+        Column("call_ask", "Call Ask", "number", True, limit=1e5),
+        Column("put_bid", "Put Bid", "number", True, limit=1e5),
+        Column("put_ask", "Put Ask", "number", True, limit=1e5),
     ),
     HISTORY: (
         Column("date", "Date", "date", True),
-        Column("spx_close", "SPX Close", "number", True),
-        Column("spx_high", "SPX High", "number", False),
-        Column("spx_low", "SPX Low", "number", False),
-        Column("vix_close", "VIX Close", "number", False),
+        Column("spx_close", "SPX Close", "number", True, limit=1e6),
+        Column("spx_high", "SPX High", "number", False, limit=1e6),
+        Column("spx_low", "SPX Low", "number", False, limit=1e6),
+        Column("vix_close", "VIX Close", "number", False, limit=200.0),
     ),
     CALENDAR: (
         Column("date", "Date", "date", True),
@@ -143,6 +146,8 @@ MARKET_FIELDS: tuple[MarketField, ...] = (
 DEFAULT_MULTIPLIERS: dict[tuple[str, str], float] = {
     ("SPX", "CALL"): 100.0,
     ("SPX", "PUT"): 100.0,
+    ("SPXW", "CALL"): 100.0,
+    ("SPXW", "PUT"): 100.0,
     ("VIX", "CALL"): 100.0,
     ("VIX", "PUT"): 100.0,
     ("VIX", "FUTURE"): 1000.0,

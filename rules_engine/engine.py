@@ -102,7 +102,7 @@ def _hedge_frame(outcome: SizerOutcome, primary: Scenario) -> pd.DataFrame:
     keys: list[Scenario] = []
     for layer in layers:
         keys.extend(k for k in layer.payoff_by_scenario if k not in keys)
-    keys.sort(key=lambda k: (k.vix_points, k.spx_move or 0.0))
+    keys.sort(key=lambda k: k.sort_key)
     pay_cols = [f"Payoff {k.label} ($)" for k in keys]
     share_col = f"Share of Loss Covered ({primary.label})"
     columns = [*HEDGE_COLUMNS, *pay_cols, share_col, *HEDGE_TAIL]

@@ -59,11 +59,18 @@ def call_guarded(call: Callable[[], T], time_limit: float, name: str = "plugin")
         return _inline(call)
     outcome: list[Guarded[T]] = []
     done = threading.Event()
+    running = [True]
+    guard = threading.Lock()
 
     def work() -> None:
         try:
-            outcome.append(Guarded(call()))
-        except BaseException as exc:
+            try:
+                value = call()
+            finally:
+                with guard:  # from here on no timeout is raised into this thread
+                    running[0] = False
+            outcome.append(Guarded(value))
+        except BaseException as exc:  # a timeout raised just before the guard lands here too
             outcome.append(Guarded(None, f"raised {describe_exception(exc)}"))
         finally:
             done.set()
@@ -73,9 +80,13 @@ def call_guarded(call: Callable[[], T], time_limit: float, name: str = "plugin")
     deadline = time.monotonic() + time_limit
     while not done.wait(_POLL_SECONDS) and time.monotonic() < deadline:
         pass
-    if not done.is_set():
-        _ask_to_stop(worker)
+    with guard:
+        late = running[0]
+        if late:
+            _ask_to_stop(worker)
+    if late:
         return Guarded(None, f"timed out after {time_limit:g} s")
+    done.wait()  # it finished just in time: its result stands
     return outcome[0]
 
 
@@ -98,9 +109,3 @@ def _ask_to_stop(worker: threading.Thread) -> None:
         return
     if worker.ident is not None:
         set_async_exc(ctypes.c_ulong(worker.ident), ctypes.py_object(PluginTimedOut))
-
-
-def stray_threads() -> list[threading.Thread]:
-    """Live non-daemon threads other than the main one: what would keep the process alive."""
-    main = threading.main_thread()
-    return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]

@@ -88,10 +88,22 @@ class PluginHost:
         return next(p for p in self.plugins if p.name == name)
 
 
-def plugin_dirs_from_env(env: dict[str, str] | None = None) -> list[Path]:
-    """Folders named in ALVH_PLUGINS_DIR (os.pathsep-separated)."""
+class PluginFolderError(ValueError):
+    """A plugin folder named on the command line or in ALVH_PLUGINS_DIR is not a folder: an error,
+    never a silently missing plugin."""
+
+
+def plugin_folders(given: Sequence[Path], env: Mapping[str, str] | None = None) -> list[Path]:
+    """The folders given plus those in ALVH_PLUGINS_DIR (os.pathsep-separated), each checked."""
     value = (os.environ if env is None else env).get(PLUGINS_DIR_ENV, "")
-    return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
+    named = [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
+    for folder, where in [
+        *((g, "--plugins-dir") for g in given),
+        *((n, PLUGINS_DIR_ENV) for n in named),
+    ]:
+        if not folder.is_dir():
+            raise PluginFolderError(f"{where} names {str(folder)!r}, which is not a folder")
+    return [*given, *named]
 
 
 def _load_file_module(path: Path) -> ModuleType:
@@ -151,8 +163,8 @@ class _Loader:
         """Claim setting names for `owner`; returns the problems (duplicates, bad declarations)."""
         problems: list[str] = []
         for setting in settings:
-            if not isinstance(setting, Setting):
-                problems.append(f"settings must be Setting objects, got {setting!r}")
+            if type(setting) is not Setting:
+                problems.append(f"settings must be Setting objects, got a {type(setting).__name__}")
                 continue
             bad = validate_declaration(setting)
             if bad:
@@ -202,15 +214,20 @@ class _Loader:
         self, item: Any, kind: type[T], table: dict[str, Registered[T]], plugin: str
     ) -> str | None:
         label = kind.__name__.lower()
-        if not isinstance(item, kind):
-            return f"registered {item!r}, expected a {kind.__name__}"
-        if not isinstance(item.name, str) or not _NAME_RE.match(item.name):
-            return f"{label} name {item.name!r} must start with a letter (letters, digits, _ . -)"
+        if type(item) is not kind:  # a subclass could run its own code on every attribute read
+            return f"registered a {type(item).__name__}, expected a {kind.__name__}"
+        if type(item.name) is not str or not _NAME_RE.match(item.name):
+            shown = repr(item.name) if type(item.name) is str else type(item.name).__name__
+            return f"{label} name {shown} must start with a letter (letters, digits, _ . -)"
+        if type(item.settings) is not tuple:
+            return f"{label} {item.name!r}: settings must be a tuple of Setting"
         action = item.evaluate if isinstance(item, Signal) else item.size
         if not callable(action):
             return f"{label} {item.name!r} has nothing callable to run"
-        if isinstance(item, Signal) and not all(isinstance(r, str) for r in item.requires):
-            return f"signal {item.name!r}: requires must be column names"
+        if isinstance(item, Signal) and not (
+            type(item.requires) is tuple and all(type(r) is str for r in item.requires)
+        ):
+            return f"signal {item.name!r}: requires must be a tuple of column names"
         if isinstance(item, Signal) and item.category not in SIGNAL_CATEGORIES:
             return (
                 f"signal {item.name!r}: category {item.category!r} is not one of "
@@ -248,14 +265,16 @@ def load_plugins(
     *,
     builtins: Sequence[str] = BUILTIN_PLUGINS,
     use_entry_points: bool | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> PluginHost:
     """Load every plugin, each in isolation and within the time limit, and collect what
     registered and what failed. Entry points load unless `use_entry_points` is False or
-    ALVH_NO_ENTRY_POINTS says not to."""
+    ALVH_NO_ENTRY_POINTS says not to. A plugin folder that does not exist raises
+    PluginFolderError before anything is loaded."""
     if use_entry_points is None:
         use_entry_points = entry_points_enabled(env)
+    folders = plugin_folders(plugin_dirs, env)
     loader = _Loader(PluginHost(), time_limit)
     for module_name in builtins:
         short = module_name.rsplit(".", 1)[-1]
@@ -265,12 +284,7 @@ def load_plugins(
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             source, version = _entry_point_source(ep)
             loader.add(ep.name, source, ep.load, version)
-    for folder in [*plugin_dirs, *plugin_dirs_from_env(env)]:
-        if not folder.is_dir():
-            loader.host.failures.append(
-                PluginFailure(str(folder), f"folder {folder}", "plugin folder does not exist")
-            )
-            continue
+    for folder in folders:
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith(("_", ".")):
                 continue

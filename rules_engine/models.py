@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pandas as pd
 
+from rules_engine.contract import NUMBER_FORMAT_IDS
 from rules_engine.risk.market import Scenario
 
 if TYPE_CHECKING:
@@ -223,6 +224,10 @@ class Context:
         )
 
 
+#: The number format kinds a FormatRun may name ('number' is Excel's General).
+FORMAT_KINDS = (*NUMBER_FORMAT_IDS, "number")
+
+
 @dataclass(frozen=True)
 class FormatRun:
     """A number format kind ('date', 'percent', 'money', 'integer', 'number') for the cells of
@@ -232,6 +237,14 @@ class FormatRun:
     first: int
     last: int
     kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in FORMAT_KINDS:
+            raise ValueError(
+                f"unknown number format kind {self.kind!r}: one of {', '.join(FORMAT_KINDS)}"
+            )
+        if not 0 <= self.first <= self.last or self.column < 0:
+            raise ValueError(f"rows {self.first}..{self.last} of column {self.column} are no run")
 
 
 @dataclass(frozen=True)

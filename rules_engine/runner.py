@@ -181,7 +181,7 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
         problems.append(f"layer {n}: contracts {contracts!r:.20} is not a whole number")
     elif contracts < 0:
         problems.append(f"layer {n}: contracts {contracts} is negative")
-    numbers_ = {
+    fields = {
         "strike": (layer.strike, 0.0),
         "price": (layer.price, 0.0),
         "cost": (layer.cost, 0.0),
@@ -190,7 +190,7 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
         "carry_per_day": (layer.carry_per_day, None),
     }
     values: dict[str, float] = {}
-    for name, (raw, floor) in numbers_.items():
+    for name, (raw, floor) in fields.items():
         number = _real(raw)
         if number is None:
             problems.append(f"layer {n}: {name} {raw!r:.20} is not a finite number")

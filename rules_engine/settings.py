@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rules_engine.contract import SETTINGS
+from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
 from rules_engine.models import CellValue, Issue, Setting, SettingCell
 
 CORE_OWNER = "core"
@@ -163,13 +164,26 @@ def _convert(setting: Setting, raw: CellValue) -> Any:
     saying what was expected."""
     value = _convert_type(setting, raw)
     if setting.check is not None:
-        try:
-            setting.check(value)
-        except ValueError:
-            raise
-        except Exception as exc:
-            raise ValueError(f"its check raised {type(exc).__name__}: {exc}") from exc
+        _run_check(setting.check, setting.name, value)
     return value
+
+
+def _run_check(check: Callable[[Any], object], name: str, value: Any) -> None:
+    """A setting's own check may be a plugin's code: it runs guarded like any plugin call, and
+    only the ValueError it raises (the reason the value is wrong) reaches the user as such."""
+
+    def reason() -> str:
+        try:
+            check(value)
+        except ValueError as exc:
+            return str(exc)
+        return ""
+
+    outcome = call_guarded(reason, DEFAULT_TIME_LIMIT, name)
+    if outcome.error:
+        raise ValueError(f"its check {outcome.error}")
+    if outcome.value:
+        raise ValueError(outcome.value)
 
 
 def _convert_type(setting: Setting, raw: CellValue) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rules_engine.contract import DEFAULT_MULTIPLIER, DEFAULT_MULTIPLIERS
 from rules_engine.guarded import DEFAULT_TIME_LIMIT
 from rules_engine.host import Registered
 from rules_engine.models import Context, Reading, Setting, Signal, Sizer
@@ -30,7 +31,6 @@ from rules_engine.runner import SignalOutcome, SizerOutcome, run_signal, run_siz
 from rules_engine.settings import CORE_SETTINGS
 
 _DEFAULT_AS_OF = dt.date(2024, 1, 31)
-_DEFAULT_MULTIPLIERS = {"SPX": 100.0, "SPXW": 100.0, "VIX": 100.0}
 
 
 def defaults(*declared: Iterable[Setting]) -> dict[str, Any]:
@@ -163,8 +163,8 @@ def make_risk(
         if row["expiry"] is None and row["type"] != "SHARE":
             row["expiry"] = as_of + dt.timedelta(days=30)
         if row.get("multiplier") is None:
-            usual = _DEFAULT_MULTIPLIERS.get(row["underlying"], 1.0)
-            row["multiplier"] = 1000.0 if row["type"] == "FUTURE" else usual
+            key = (row["underlying"], row["type"])
+            row["multiplier"] = DEFAULT_MULTIPLIERS.get(key, DEFAULT_MULTIPLIER)
         row["row"] = i + 2
         rows.append(row)
     positions = pd.DataFrame(rows)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from rules_engine import host as host_module
 from rules_engine.cli import main
-from rules_engine.host import load_plugins
+from rules_engine.host import PluginFolderError, load_plugins
 from rules_engine.models import Reading
 from rules_engine.runner import run_signals
 from rules_engine.testing import defaults, make_context
@@ -86,9 +86,23 @@ def test_entry_points_can_be_switched_off_by_the_environment(monkeypatch):
     assert not host_module.entry_points_enabled({"ALVH_NO_ENTRY_POINTS": "yes"})
 
 
-def test_missing_plugin_folder_is_reported(tmp_path):
-    host = load_plugins([tmp_path / "nope"], use_entry_points=False)
-    assert host.failures[0].error == "plugin folder does not exist"
+def test_a_missing_plugin_folder_is_an_error_before_anything_loads(tmp_path):
+    with pytest.raises(PluginFolderError, match=r"--plugins-dir names '.*nope', which is not a"):
+        load_plugins([tmp_path / "nope"], use_entry_points=False)
+    env = {"ALVH_PLUGINS_DIR": str(tmp_path / "gone")}
+    with pytest.raises(PluginFolderError, match="ALVH_PLUGINS_DIR names"):
+        load_plugins(use_entry_points=False, env=env)
+
+
+def test_a_folder_named_in_the_environment_is_loaded_once(tmp_path, monkeypatch):
+    folder = folder_with(tmp_path, "always_warn")
+    monkeypatch.setenv("ALVH_PLUGINS_DIR", str(folder))
+    host = load_plugins(use_entry_points=False)
+    assert host.failures == []
+    assert [p.name for p in host.plugins].count("always_warn") == 1
+    result = CliRunner().invoke(main, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert "FAILED" not in result.output and "always_warn 1.2.3" in result.output
 
 
 def test_entry_points_load_each_in_isolation(tmp_path, monkeypatch):

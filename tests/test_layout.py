@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rules_engine.contract import OWNED_MARKER
 from rules_engine.layout import NOT_COMPUTED, lay_out
@@ -62,3 +63,11 @@ def test_errors_replace_every_result_sheet_with_a_pointer_to_run():
         assert NOT_COMPUTED in [row[0] for row in sheet.rows if row]
     messages = [row for row in run.rows if row and row[0] == "ERROR"]
     assert messages == [("ERROR", "Positions!E5 (Strike)", "'abc' is not a number", "reader")]
+
+
+def test_a_format_run_names_a_known_kind_and_real_rows():
+    with pytest.raises(ValueError, match="unknown number format kind 'bogus'"):
+        FormatRun(0, 1, 2, "bogus")
+    with pytest.raises(ValueError, match="no run"):
+        FormatRun(0, 3, 2, "money")
+    assert FormatRun(1, 2, 2, "number").kind == "number"

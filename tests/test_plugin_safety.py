@@ -100,8 +100,11 @@ def test_everything_reachable_from_the_risk_report_is_a_copy():
         risk.condors[0].credit = 0.0  # type: ignore[misc]
     own = risk.isolated()
     own._legs.loc[:, "qty"] = 0.0
-    assert risk.projected_loss() == loss > 0
+    cached = own._leg_pnl[risk.primary]
+    cached.flags.writeable = True  # a copy: a plugin may even unlock and overwrite it
+    cached[:] = 0.0
     assert own.projected_loss() == 0.0  # it broke only its own copy
+    assert risk.projected_loss() == loss > 0
     assert risk.legs["qty"].abs().sum() == 8
 
 
@@ -253,7 +256,7 @@ def test_a_missing_plugin_folder_is_an_error_before_anything_is_read(example, tm
     before = sha(example)
     result = run_alvh("recompute", str(example), "--plugins-dir", str(tmp_path / "nope"))
     assert result.returncode == 2
-    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert "which is not a folder" in result.stderr and "Traceback" not in result.stderr
     env_run = run_alvh("recompute", str(example), ALVH_PLUGINS_DIR=str(tmp_path / "gone"))
     assert env_run.returncode == 2 and "ALVH_PLUGINS_DIR" in env_run.stderr
     assert sha(example) == before
@@ -274,6 +277,19 @@ def test_a_workbook_named_like_an_option_still_works(tmp_path):
     assert cells(book, "Hedge")[4][1] == "ACTIVE"
     missing = run_alvh("recompute", "-nosuch.xlsx")
     assert missing.returncode == 2 and "put -- before it" in missing.stderr
+    dashed = tmp_path / "-plugins"
+    dashed.mkdir()
+    shutil.copy(TEST_PLUGINS / "always_warn.py", dashed)
+    result = subprocess.run(
+        [str(ALVH), "recompute", "--plugins-dir", "-plugins", "-book.xlsx", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ALVH_NO_ENTRY_POINTS": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert signal_rows(book)["always_warn"]["Status"] == "triggered"
 
 
 def test_plugin_import_that_hangs_is_reported_and_loading_goes_on(tmp_path):
@@ -295,3 +311,41 @@ def test_a_plugin_import_that_calls_sys_exit_is_a_named_failure(tmp_path):
     host = load_plugins([folder], use_entry_points=False)
     (failure,) = host.failures
     assert failure.error == "import raised SystemExit (sys.exit(3))"
+
+
+def test_a_setting_check_that_exits_is_a_named_failure_not_the_end_of_the_run(tmp_path):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "checky.py").write_text(
+        "import sys\n"
+        "from rules_engine import Reading, Setting, Signal, hookimpl\n"
+        "def check(value):\n"
+        "    sys.exit(7)\n"
+        "@hookimpl\n"
+        "def alvh_register_signals(register):\n"
+        "    level = Setting('checky.level', 1.0, 'float', 'a level', check=check)\n"
+        "    quiet = lambda ctx: Reading(0.0, False, 0.0, '-')\n"
+        "    register(Signal('checky', quiet, settings=(level,)))\n"
+    )
+    host = load_plugins([folder], use_entry_points=False)
+    (failure,) = host.failures
+    assert failure.plugin == "checky"
+    assert "its check raised SystemExit (sys.exit(7))" in failure.error
+
+
+def test_a_registered_subclass_is_refused_without_running_its_code(tmp_path):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "sneaky.py").write_text(
+        "import sys\n"
+        "from rules_engine import Reading, Signal, hookimpl\n"
+        "class Sneaky(Signal):\n"
+        "    def __repr__(self):\n"
+        "        sys.exit(9)\n"
+        "@hookimpl\n"
+        "def alvh_register_signals(register):\n"
+        "    register(Sneaky('sneaky', lambda ctx: Reading(0.0, False, 0.0, '-')))\n"
+    )
+    host = load_plugins([folder], use_entry_points=False)
+    (failure,) = host.failures
+    assert failure.error == "registered a Sneaky, expected a Signal"

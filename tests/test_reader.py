@@ -157,13 +157,14 @@ def test_position_normalisation(tmp_path: Path) -> None:
         [2.0, "uvxy", "ETF", None, None, 100, None, 12.5, None, None],
         ["H", "VIX", "call", dt.date(2018, 2, 14), 15, 20, None, 0.6, None, 0.55],
         ["H", "VIX", "Put", dt.date(2018, 2, 14), 12, 0, None, 0.3, None, None],
+        ["W", "spxw", "Put", dt.date(2018, 2, 14), 2600, -1, None, 3.1, None, None],
     ]
     inputs = read(tmp_path, sheets).inputs
     pos = inputs.positions
-    assert list(pos["group"]) == ["1", "2", "H"]
-    assert list(pos["underlying"]) == ["VIX", "UVXY", "VIX"]
-    assert list(pos["type"]) == ["FUTURE", "SHARE", "CALL"]
-    assert list(pos["multiplier"]) == [1000.0, 1.0, 100.0]
+    assert list(pos["group"]) == ["1", "2", "H", "W"]
+    assert list(pos["underlying"]) == ["VIX", "UVXY", "VIX", "SPXW"]
+    assert list(pos["type"]) == ["FUTURE", "SHARE", "CALL", "PUT"]
+    assert list(pos["multiplier"]) == [1000.0, 1.0, 100.0, 100.0]  # SPXW: an SPX option
     assert pos["expiry"].iloc[1] is None
     zero = [w for w in inputs.warnings if w.cell == "F5"]
     assert len(zero) == 1 and "ignored" in zero[0].message and zero[0].column == "Qty"

@@ -24,6 +24,8 @@ def example(hook: str) -> str:
 
 def test_readme_plugin_example_adds_a_signal(tmp_path):
     code = example("alvh_register_signals")
+    assert "\n## Write your own signal\n" in README
+    assert len([line for line in code.splitlines() if line.strip()]) <= 25
     folder = tmp_path / "my-signals"
     folder.mkdir()
     (folder / "vix_jump.py").write_text(code)

@@ -299,9 +299,34 @@ def test_a_file_system_without_locking_still_allows_the_run(
         raise OSError(errno.ENOLCK, "No locks available")  # as on some network mounts
 
     monkeypatch.setattr(fcntl, "flock", no_locks)
+    in_use = book.parent / f".~alvh-{book.name}.{'0' * 16}.tmp"  # another run's, perhaps
+    in_use.write_bytes(b"being written")
     with workbook_lock(book):
         write_owned_sheets(book, sample_sheets())
     assert read_sheet(book, "Risk")[2][0] == "VIX 20C"
+    assert in_use.exists()  # without the lock, nobody's temp file is touched
+
+
+def test_a_lock_file_this_user_cannot_write_is_still_locked_read_only(
+    book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's killed run left its lock file behind (mode 0644, their own): opening it
+    for writing fails, and the lock is taken on a read-only descriptor instead."""
+    real_open = os.open
+    modes: list[int] = []
+
+    def other_users_file(path: object, flags: int, *args: int) -> int:
+        modes.append(flags & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR))
+        if str(path).endswith(".lock") and flags & os.O_RDWR:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args)
+
+    lock = filelock.lock_path(book)
+    lock.write_text("4242\n")
+    monkeypatch.setattr(filelock.os, "open", other_users_file)
+    with workbook_lock(book, wait=1.0) as real:
+        assert real == book.resolve()
+    assert os.O_RDONLY in modes
 
 
 def test_a_symlink_planted_as_the_lock_file_is_refused(book: Path, tmp_path: Path) -> None:

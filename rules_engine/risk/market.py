@@ -66,8 +66,13 @@ class Scenario:
             raise ValueError(f"Scenario spx_move {self.spx_move!r} must be a fraction above -1")
 
     @property
+    def sort_key(self) -> tuple[float, float]:
+        """The order scenarios are shown in: by VIX move, the stress model's SPX move first."""
+        return (self.vix_points, -math.inf if self.spx_move is None else self.spx_move)
+
+    @property
     def label(self) -> str:
-        """ "VIX +6", or "VIX +6, SPX -5%" when the SPX move is given."""
+        """How sheets name it: VIX +6, or VIX +6, SPX -5% when the SPX move is given."""
         vix = f"VIX {self.vix_points:+g}"
         return vix if self.spx_move is None else f"{vix}, SPX {self.spx_move * 100:+g}%"
 

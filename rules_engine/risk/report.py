@@ -12,6 +12,7 @@ another plugin or the Risk sheet sees.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ class RiskReport:
         self._state = state
         self._params = params
         self._primary = primary
-        self._scenarios = tuple(sorted({*scenarios, primary}, key=_order))
+        self._scenarios = tuple(sorted({*scenarios, primary}, key=lambda sc: sc.sort_key))
         self._legs = legs.copy()
         self._kinds = MappingProxyType(dict(kinds))
         self._condors = tuple(condors)
@@ -107,18 +108,13 @@ class RiskReport:
         self._leg_pnl: dict[Scenario, FloatArray] = {}
 
     def isolated(self) -> RiskReport:
-        """A report of its own for one plugin: same figures, nothing shared that could change."""
-        return RiskReport(
-            state=self._state,
-            params=self._params,
-            primary=self._primary,
-            scenarios=self._scenarios,
-            legs=self._legs.copy(deep=True),
-            kinds=self._kinds,
-            condors=self._condors,
-            vix_option_vol=self._vix_option_vol,
-            issues=self._issues,
-        )
+        """A report of its own for one plugin: same figures (and the scenarios already priced),
+        nothing shared that could change."""
+        own = copy.copy(self)
+        own._legs = self._legs.copy(deep=True)
+        own._hedge = self._hedge.copy()
+        own._leg_pnl = {sc: _read_only(pnl.copy()) for sc, pnl in self._leg_pnl.items()}
+        return own
 
     # --- the market ---------------------------------------------------------------------------
 
@@ -212,8 +208,7 @@ class RiskReport:
         stressed = stressed_prices(legs, self._state, self._params, scenario)
         size = legs["qty"].to_numpy(dtype=float) * legs["multiplier"].to_numpy(dtype=float)
         change = np.asarray(size * (stressed - legs["price"].to_numpy(dtype=float)), dtype=float)
-        change.flags.writeable = False
-        self._leg_pnl[scenario] = change
+        self._leg_pnl[scenario] = _read_only(change)
         return change
 
     # --- the book -------------------------------------------------------------------------------
@@ -311,8 +306,9 @@ class RiskReport:
         )
 
 
-def _order(scenario: Scenario) -> tuple[float, float]:
-    return (scenario.vix_points, -1.0 if scenario.spx_move is None else scenario.spx_move)
+def _read_only(values: FloatArray) -> FloatArray:
+    values.flags.writeable = False
+    return values
 
 
 def _dollar_greeks(legs: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +16,7 @@ import pandas as pd
 
 from rules_engine.contract import POSITIONS
 from rules_engine.models import Issue
-from rules_engine.risk.book import HEDGE_KINDS, CellOf, records
+from rules_engine.risk.book import HEDGE_KINDS, CellOf
 from rules_engine.risk.market import FloatArray
 
 BoolArray = npt.NDArray[np.bool_]
@@ -44,117 +43,6 @@ class Condor:
     max_loss: float
     breakeven_low: float
     breakeven_high: float
-
-
-Leg = dict[str, Any]
-#: What recognising a structure reads of each leg.
-_LEG_FIELDS = (
-    "group",
-    "kind",
-    "type",
-    "expiry",
-    "strike",
-    "qty",
-    "multiplier",
-    "entry_price",
-    "price",
-    "row",
-)
-
-
-def _leg(legs: list[Leg], type_: str, short: bool) -> Leg | None:
-    picked = [g for g in legs if g["type"] == type_ and (g["qty"] < 0 if short else g["qty"] > 0)]
-    return picked[0] if len(picked) == 1 else None
-
-
-def _four(legs: list[Leg]) -> tuple[Leg, Leg, Leg, Leg]:
-    """Long put, short put, short call, long call of a condor-shaped group."""
-    lp, sp = _leg(legs, "PUT", False), _leg(legs, "PUT", True)
-    sc, lc = _leg(legs, "CALL", True), _leg(legs, "CALL", False)
-    assert lp is not None and sp is not None and sc is not None and lc is not None
-    return lp, sp, sc, lc
-
-
-def _crossed(group: str, legs: list[Leg], cell_of: CellOf) -> list[Issue]:
-    """Errors for a condor-shaped group whose strikes are out of order."""
-    lp, sp, sc, lc = _four(legs)
-    k = {
-        name: f"{leg['strike']:g}" for name, leg in (("lp", lp), ("sp", sp), ("sc", sc), ("lc", lc))
-    }
-    checks = [
-        (
-            lp,
-            lp["strike"] < sp["strike"],
-            f"the long put ({k['lp']}) must be below the short put ({k['sp']})",
-        ),
-        (
-            sp,
-            sp["strike"] <= sc["strike"],
-            f"the short put ({k['sp']}) must not be above the short call ({k['sc']})",
-        ),
-        (
-            lc,
-            lc["strike"] > sc["strike"],
-            f"the long call ({k['lc']}) must be above the short call ({k['sc']})",
-        ),
-    ]
-    return [
-        Issue(
-            "error",
-            f"iron condor {group!r} has crossed strikes: {text}",
-            POSITIONS,
-            cell_of(int(leg["row"]), "strike"),
-            "Strike",
-            "risk",
-        )
-        for leg, ok, text in checks
-        if not ok
-    ]
-
-
-def _is_condor_shape(legs: list[Leg]) -> bool:
-    if len(legs) != 4 or any(g["kind"] != "spx_option" for g in legs):
-        return False
-    if len({g["expiry"] for g in legs}) != 1:
-        return False
-    return all(_leg(legs, t, s) is not None for t in ("PUT", "CALL") for s in (True, False))
-
-
-def _kind(name: str, legs: list[Leg], cell_of: CellOf, issues: list[Issue]) -> str:
-    if all(g["kind"] in HEDGE_KINDS for g in legs):
-        return VIX_HEDGE
-    if not _is_condor_shape(legs):
-        issues.append(
-            Issue(
-                "warning",
-                f"group {name!r} ({len(legs)} legs) is not an iron condor (four SPX legs of one "
-                "expiry: long put < short put <= short call < long call); it is priced and "
-                "stressed, without credit, max loss or break-evens",
-                POSITIONS,
-                cell_of(int(legs[0]["row"]), "group"),
-                "Group",
-                "risk",
-            )
-        )
-        return OTHER
-    crossed = _crossed(name, legs, cell_of)
-    if crossed:
-        issues.extend(crossed)
-        return OTHER
-    if len({abs(g["qty"]) for g in legs}) != 1 or len({g["multiplier"] for g in legs}) != 1:
-        issues.append(
-            Issue(
-                "warning",
-                f"group {name!r} has iron-condor legs of unequal size or multiplier; it is "
-                "priced and stressed but not treated as a condor",
-                POSITIONS,
-                cell_of(int(legs[0]["row"]), "qty"),
-                "Qty",
-                "risk",
-            )
-        )
-        return OTHER
-    return IRON_CONDOR
 
 
 #: Column of each leg in the role matrices: long put, short put, short call, long call.
@@ -199,10 +87,15 @@ class _Groups:
         self.strike = self._by_role(legs["strike"].to_numpy(dtype=float), codes, role, placed)
         size = self._by_role(np.abs(qty), codes, role, placed)
         mult = self._by_role(legs["multiplier"].to_numpy(dtype=float), codes, role, placed)
+        self.row = self._by_role(legs["row"].to_numpy(dtype=float), codes, role, placed)
         k = self.strike
-        ordered = (k[:, 0] < k[:, 1]) & (k[:, 1] <= k[:, 2]) & (k[:, 3] > k[:, 2])
-        same = (size.min(axis=1) == size.max(axis=1)) & (mult.min(axis=1) == mult.max(axis=1))
-        self.is_condor = self.shape & ordered & same
+        #: per group, each of the three strike orders of `_ORDER_RULES`
+        self.in_order = np.stack([k[:, 0] < k[:, 1], k[:, 1] <= k[:, 2], k[:, 3] > k[:, 2]], axis=1)
+        self.same_size = (size.min(axis=1) == size.max(axis=1)) & (
+            mult.min(axis=1) == mult.max(axis=1)
+        )
+        self.is_condor = self.shape & self.in_order.all(axis=1) & self.same_size
+        self.legs_per_group = legs_per_group
         entry = legs["entry_price"].to_numpy(dtype=float)
         self.has_entry = np.bincount(codes, weights=np.isnan(entry), minlength=count) == 0
         premium = np.where(self.has_entry[codes], entry, legs["price"].to_numpy(dtype=float))
@@ -248,35 +141,80 @@ class _Groups:
         )
 
 
+#: The strike order each check of `_Groups.in_order` enforces: (role to blame, words).
+_ORDER_RULES = (
+    (_LONG_PUT, "the long put ({0}) must be below the short put ({1})"),
+    (_SHORT_PUT, "the short put ({1}) must not be above the short call ({2})"),
+    (_LONG_CALL, "the long call ({3}) must be above the short call ({2})"),
+)
+
+
+def _why_not_a_condor(groups: _Groups, i: int, name: str, row: int, cell_of: CellOf) -> list[Issue]:
+    """What keeps group i from being an iron condor, located at the cells to fix."""
+    if not groups.shape[i]:
+        return [
+            Issue(
+                "warning",
+                f"group {name!r} ({groups.legs_per_group[i]} legs) is not an iron condor (four "
+                "SPX legs of one expiry: long put < short put <= short call < long call); it is "
+                "priced and stressed, without credit, max loss or break-evens",
+                POSITIONS,
+                cell_of(row, "group"),
+                "Group",
+                "risk",
+            )
+        ]
+    strikes = [f"{k:g}" for k in groups.strike[i]]
+    crossed = [
+        Issue(
+            "error",
+            f"iron condor {name!r} has crossed strikes: {words.format(*strikes)}",
+            POSITIONS,
+            cell_of(int(groups.row[i, blamed]), "strike"),
+            "Strike",
+            "risk",
+        )
+        for ok, (blamed, words) in zip(groups.in_order[i], _ORDER_RULES, strict=True)
+        if not ok
+    ]
+    if crossed:
+        return crossed
+    return [
+        Issue(
+            "warning",
+            f"group {name!r} has iron-condor legs of unequal size or multiplier; it is priced and "
+            "stressed but not treated as a condor",
+            POSITIONS,
+            cell_of(row, "qty"),
+            "Qty",
+            "risk",
+        )
+    ]
+
+
 def recognise(
     legs: pd.DataFrame, cell_of: CellOf
 ) -> tuple[dict[str, str], list[Condor], list[Issue]]:
     """Kind of every group, the condors' figures, and problems found on the way.
 
-    Iron condors and pure VIX-hedge groups are recognised in bulk; only the other groups are
-    walked leg by leg, to say what is wrong with them.
+    Every group is judged in bulk (`_Groups`); the messages for those that are not condors come
+    from the same checks, so the rules are written once.
     """
     groups = _Groups(legs)
-    unclear = ~(groups.is_condor | groups.all_hedge)
-    walked: dict[int, list[Leg]] = {}
-    for record, code in zip(
-        records(legs[unclear[groups.codes]], _LEG_FIELDS),
-        groups.codes[unclear[groups.codes]],
-        strict=True,
-    ):
-        walked.setdefault(int(code), []).append(record)
+    first_row = legs["row"].to_numpy()[groups.first_leg] if len(legs) else np.array([])
     kinds: dict[str, str] = {}
     condors: list[Condor] = []
     issues: list[Issue] = []
     for i, name in enumerate(groups.names):
+        row = int(first_row[i])
         if groups.all_hedge[i]:
             kinds[name] = VIX_HEDGE
-        elif groups.is_condor[i]:
-            kinds[name] = IRON_CONDOR
-        else:
-            kinds[name] = _kind(name, walked[i], cell_of, issues)
-        if kinds[name] != IRON_CONDOR:
             continue
+        if not groups.is_condor[i]:
+            kinds[name] = OTHER
+            issues.extend(_why_not_a_condor(groups, i, name, row, cell_of))
+            continue
+        kinds[name] = IRON_CONDOR
         condor = groups.figures(i)
         if condor.credit_source != "Entry Price":
             issues.append(
@@ -285,7 +223,7 @@ def recognise(
                     f"iron condor {name!r}: Entry Price is blank on some legs, so credit, max loss "
                     "and break-evens use today's model prices",
                     POSITIONS,
-                    cell_of(int(legs["row"].iloc[groups.first_leg[i]]), "entry_price"),
+                    cell_of(row, "entry_price"),
                     "Entry Price",
                     "risk",
                 )

@@ -133,12 +133,13 @@ def remove_leftovers(workbook: Path) -> list[Path]:
     Call it only while holding the workbook's lock: then no other run is writing these files.
     Files of other workbooks, and anything but regular files, are never touched.
     """
-    pattern = re.compile(re.escape(f"{PREFIX}{side_key(workbook.name)}.") + r"[0-9a-f]{16}\.tmp")
+    token = rf"[0-9a-f]{{{_TOKEN_HEX}}}"
+    pattern = re.compile(re.escape(f"{PREFIX}{side_key(workbook.name)}.") + token + r"\.tmp")
     removed: list[Path] = []
-    with os.scandir(workbook.parent) as entries:
+    with contextlib.suppress(OSError), os.scandir(workbook.parent) as entries:
         for entry in entries:
             if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
@@ -158,7 +159,8 @@ def workbook_lock(path: Path, *, wait: float = DEFAULT_WAIT) -> Iterator[Path]:
     lock = lock_path(real)
     fd = _acquire(Path(path), lock, wait)
     try:
-        remove_leftovers(real)
+        if fd is not None:  # without the lock another run's temp file may be in use
+            remove_leftovers(real)
         yield real
     finally:
         if fd is not None:
@@ -194,11 +196,16 @@ def _acquire(path: Path, lock: Path, wait: float) -> int | None:
 
 
 def _open(path: Path, lock: Path) -> int:
+    """The lock file, created if need be. One that another user's killed run left behind (and
+    this user may not write) is still lockable read-only: flock needs no write access."""
     try:
         return os.open(lock, os.O_RDWR | os.O_CREAT | _FLAGS, 0o644)
     except FileNotFoundError:
         raise WorkbookError(f"{path}: its folder does not exist") from None
     except OSError as exc:
+        if isinstance(exc, PermissionError):
+            with contextlib.suppress(OSError):
+                return os.open(lock, os.O_RDONLY | _FLAGS)
         raise WorkbookError(
             f"{path}: cannot create the lock file {lock.name} beside it ({exc.strerror or exc})"
         ) from exc

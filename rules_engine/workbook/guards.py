@@ -23,6 +23,7 @@ from rules_engine.contract import OWNED_MARKER
 from rules_engine.models import SheetCells, WorkbookError
 from rules_engine.workbook.filelock import real_path
 from rules_engine.workbook.packageparts import is_true, parse_xml, pull_parser, q
+from rules_engine.workbook.sheetscan import closing_sheet_data
 from rules_engine.workbook.sheetxml import MAIN_NS
 
 OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -40,7 +41,6 @@ _WORKSHEET = q(MAIN_NS, "worksheet")
 _SHEET_DATA = q(MAIN_NS, "sheetData")
 _ROW = q(MAIN_NS, "row")
 _PROTECTION = q(MAIN_NS, "sheetProtection")
-_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?sheetData\s*>")
 _DECLARATION = re.compile(rb"<\?xml[^>]*\?>")
 
 
@@ -239,12 +239,13 @@ def _first_cell_known(element: etree._Element, root: etree._Element) -> bool:
 def _tail(name: str, content: bytes, head: etree._Element) -> etree._Element:
     """The worksheet element with only what follows `</sheetData>`.
 
-    The tail is parsed under a copy of the root's start tag (its namespaces); if the first
+    The tail is parsed under a copy of the root's start tag (its namespaces); if the
     `</sheetData>` found is not the real one (it sat in a comment or CDATA section), the tail
     does not parse, and the whole part is parsed instead.
     """
-    end = _sheet_data_end(content)
-    if end is not None:
+    closing = closing_sheet_data(content)
+    if closing is not None:
+        end = closing.end()
         declaration = _DECLARATION.match(content)
         tag = f"{head.prefix}:worksheet" if head.prefix else "worksheet"
         namespaces = "".join(
@@ -261,18 +262,6 @@ def _tail(name: str, content: bytes, head: etree._Element) -> etree._Element:
         with contextlib.suppress(WorkbookError):
             return parse_xml(name, document).getroot()
     return parse_xml(name, content).getroot()
-
-
-def _sheet_data_end(content: bytes) -> int | None:
-    """Offset just after the first `</sheetData>` (with any namespace prefix), if there is one."""
-    at = content.find(b"sheetData")
-    while at >= 0:
-        tag = content.rfind(b"<", 0, at)
-        found = _SHEET_DATA_END.match(content, tag) if tag >= 0 else None
-        if found is not None and found.end() > at:
-            return found.end()
-        at = content.find(b"sheetData", at + 1)
-    return None
 
 
 def a1_text(worksheet: etree._Element, shared_string: Callable[[int], str | None]) -> str | None:

@@ -336,31 +336,20 @@ def _check_not_negative(
 
 #: Sizes no real value reaches, by sheet and field; beyond them a cell is a typo, and would
 #: overflow the math.
-_PLAUSIBLE: dict[str, dict[str, float]] = {
-    c.POSITIONS: {"qty": 1e6, "strike": 1e6, "multiplier": 1e6, "entry_price": 1e6, "mark": 1e6},
-    c.VIX_FUTURES: {"price": 200.0},
-    c.VIX_OPTIONS: {
-        "strike": 1000.0,
-        "call_bid": 500.0,
-        "call_ask": 500.0,
-        "open_interest": 1e8,
-    },
-    c.SPX_OPTIONS: {
-        "strike": 1e6,
-        "call_bid": 1e5,
-        "call_ask": 1e5,
-        "put_bid": 1e5,
-        "put_ask": 1e5,
-    },
-    c.HISTORY: {"spx_close": 1e6, "spx_high": 1e6, "spx_low": 1e6, "vix_close": 200.0},
+#: (sheet, field) -> the size no real value reaches (contract.Column.limit).
+_LIMITS = {
+    (sheet, col.field): col.limit
+    for sheet, columns in c.SHEET_COLUMNS.items()
+    for col in columns
+    if col.limit is not None
 }
 
 
 def _check_plausible(
     table: Table, fieldname: str, i: int, value: float, problems: Problems
 ) -> None:
-    limit = _PLAUSIBLE[table.sheet][fieldname]
-    if not math.isnan(value) and abs(value) > limit:
+    limit = _LIMITS.get((table.sheet, fieldname))
+    if limit is not None and not math.isnan(value) and abs(value) > limit:
         header = table.headers[fieldname]
         problems.error(
             table.sheet,
@@ -535,7 +524,6 @@ def _check_positions(
     for name, values in (("entry_price", legs.entries), ("mark", legs.marks)):
         for i in _rows(np.array(values) < 0):
             _check_not_negative(table, name, i, values[i], problems, _PRICE_HINT)
-    limits = _PLAUSIBLE[c.POSITIONS]
     for name, values in (
         ("qty", legs.qtys),
         ("strike", legs.strikes),
@@ -544,7 +532,7 @@ def _check_positions(
         ("mark", legs.marks),
     ):
         if name in table.headers:
-            for i in _rows(np.abs(np.array(values)) > limits[name]):
+            for i in _rows(np.abs(np.array(values)) > _LIMITS[(c.POSITIONS, name)]):
                 _check_plausible(table, name, i, values[i], problems)
     if "iv" in table.values:
         for i in _rows((ivs <= 0) | (ivs > 5)):

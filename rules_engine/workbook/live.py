@@ -187,7 +187,8 @@ def _quiet(app: xw.App) -> Iterator[None]:
 def _plan(sheet: SheetCells) -> _Plan:
     width = max((len(row) for row in sheet.rows), default=0)
     values = [[_excel_value(v) for v in row] + [None] * (width - len(row)) for row in sheet.rows]
-    return _Plan(values, _format_blocks(_format_codes(sheet)), _width_blocks(sheet.widths))
+    formats = [*_run_blocks(sheet), *_format_blocks(_date_codes(sheet))]
+    return _Plan(values, formats, _width_blocks(sheet.widths))
 
 
 def _excel_value(value: CellValue) -> CellValue:
@@ -204,15 +205,24 @@ def _excel_value(value: CellValue) -> CellValue:
     return value
 
 
-def _format_codes(sheet: SheetCells) -> dict[tuple[int, int], str]:
-    """The number format code per cell: from `formats`, and a date format for every date cell."""
+def _run_blocks(sheet: SheetCells) -> list[tuple[_Block, str]]:
+    """The number formats' column runs as rectangles: neighbouring columns whose runs cover the
+    same rows with the same code are set in one call."""
+    columns_of: dict[tuple[int, int, str], list[int]] = {}
+    for run in sheet.formats:
+        if run.kind not in _GENERAL:
+            key = (run.first, run.last, NUMBER_FORMAT_CODES[run.kind])
+            columns_of.setdefault(key, []).append(run.column)
+    return [
+        (_Block(top, left, bottom, right), code)
+        for (top, bottom, code), columns in columns_of.items()
+        for left, right in _spans(sorted(set(columns)))
+    ]
+
+
+def _date_codes(sheet: SheetCells) -> dict[tuple[int, int], str]:
+    """A date format for every date cell (the file writer gives them one too)."""
     codes: dict[tuple[int, int], str] = {}
-    for cell, kind in sheet.cell_formats().items():
-        if kind in _GENERAL:
-            continue
-        if kind not in NUMBER_FORMAT_CODES or kind == "datetime":
-            raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
-        codes[cell] = NUMBER_FORMAT_CODES[kind]
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):
             if isinstance(value, dt.datetime):

@@ -113,7 +113,7 @@ def _judge(name: str, part: str, scan: SheetScan | None) -> tuple[SheetCheck, li
 
 def _spliced(archive: ZipArchive, replace: Mapping[str, bytes]) -> bytes:
     out = io.BytesIO()
-    splice(archive, out, replace=replace, add=(), remove=frozenset())
+    splice(archive, out, replace=replace, add=(), remove=frozenset(), level=1)  # read at once
     return out.getvalue()
 
 

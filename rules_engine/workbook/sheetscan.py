@@ -72,18 +72,18 @@ def scan_sheet(
     opening = _SHEET_DATA.search(xml)
     if opening is None or opening.group(2):
         return None
-    span = (opening.end(), _sheet_data_end(xml, opening.end()))
+    closing = closing_sheet_data(xml, opening.end())
+    span = (opening.end(), len(xml) if closing is None else closing.start())
     if not opening.group(1) and _plainly_fine(xml, span, kinds, budget):
         return None
     return _walk(xml, span, kinds, date1904)
 
 
-def _sheet_data_end(xml: bytes, start: int) -> int:
-    """Where `</sheetData>` starts: the last mention of sheetData, found from the end (a forward
-    search would try every closing tag of the sheet), or the end of the part."""
+def closing_sheet_data(xml: bytes, start: int = 0) -> re.Match[bytes] | None:
+    """The sheet's `</sheetData>` tag (any namespace prefix): the last mention of sheetData,
+    found from the end (a forward search would try every closing tag of the sheet)."""
     at = xml.rfind(b"sheetData", start)
-    closing = _SHEET_DATA_END.match(xml, xml.rfind(b"<", start, at)) if at >= 0 else None
-    return len(xml) if closing is None else closing.start()
+    return _SHEET_DATA_END.match(xml, xml.rfind(b"<", start, at)) if at >= 0 else None
 
 
 def _plainly_fine(

@@ -97,14 +97,10 @@ class _Styles:
     def __init__(self, sheet: SheetCells, xf_index: Callable[[CellStyle], int]) -> None:
         self._xf_index = xf_index
         self._attrs: dict[CellStyle | None, str] = {None: ""}
-        by_kind: dict[str, CellStyle | None] = {}
-        for kind in {run.kind for run in sheet.formats}:
-            if kind in GENERAL_KINDS:
-                by_kind[kind] = None
-            elif kind in NUMBER_FORMAT_IDS:
-                by_kind[kind] = CellStyle(NUMBER_FORMAT_IDS[kind])
-            else:
-                raise WorkbookError(f"sheet {sheet.name}: unknown number format kind {kind!r}")
+        by_kind: dict[str, CellStyle | None] = {
+            kind: None if kind in GENERAL_KINDS else CellStyle(NUMBER_FORMAT_IDS[kind])
+            for kind in {run.kind for run in sheet.formats}
+        }
         self.by_row = _rows_of(sheet.formats, by_kind)
 
     def attr(self, style: CellStyle | None) -> str:

@@ -12,7 +12,6 @@ original has not changed in the meantime. Any failure leaves the original untouc
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import io
 import os
@@ -142,8 +141,7 @@ def _plan(package: Package, sheets: tuple[SheetCells, ...]) -> list[_Target]:
 def _render(package: Package, targets: list[_Target]) -> dict[str, bytes]:
     """Each target's sheet XML, with the xfs its cells need found in (or added to) the
     workbook's styles as they come up."""
-    xf_index = functools.cache(package.style_index)
-    return {t.part: render_sheet(t.sheet, xf_index, package.date1904) for t in targets}
+    return {t.part: render_sheet(t.sheet, package.style_index, package.date1904) for t in targets}
 
 
 class _SharedStrings:
