@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from rules_engine import Context, Reading, Setting, Signal, hookimpl
+from rules_engine import Context, NotEvaluated, Reading, Setting, Signal, hookimpl
 from rules_engine.indicators import rsi
 
 PERIOD = Setting(
@@ -31,7 +31,7 @@ def evaluate(ctx: Context) -> Reading:
     threshold = float(ctx.settings[THRESHOLD.name])
     closes = ctx.history["spx_close"].dropna()
     if len(closes) <= period:
-        raise ValueError(
+        raise NotEvaluated(
             f"RSI({period}) needs at least {period + 1} SPX closes in History, found {len(closes)}"
         )
     series = rsi(closes, period)

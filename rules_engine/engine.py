@@ -309,8 +309,8 @@ def _plugin_issues(
     ]
     issues += [
         Issue(
-            "warning",
-            f"signal {o.signal!r} {o.status}: {o.reason}; its reading is missing from Signals",
+            "warning" if o.status == "failed" else "info",
+            f"signal {o.signal!r} {o.status}: {o.reason}; it gives no reading this run",
             source=o.plugin,
         )
         for o in outcomes

@@ -32,6 +32,19 @@ from rules_engine.settings import CORE_OWNER, CORE_SETTINGS, validate_declaratio
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "rules_engine_plugins.rsi",
+    "rules_engine_plugins.macd",
+    "rules_engine_plugins.bollinger",
+    "rules_engine_plugins.ad_divergence",
+    "rules_engine_plugins.breadth_narrowing",
+    "rules_engine_plugins.big_top",
+    "rules_engine_plugins.vix_term_structure",
+    "rules_engine_plugins.forward_vol",
+    "rules_engine_plugins.vol_risk_premium",
+    "rules_engine_plugins.event_window",
+    "rules_engine_plugins.valuation",
+    "rules_engine_plugins.macro",
+    "rules_engine_plugins.second_engine",
+    "rules_engine_plugins.book_beta",
     "rules_engine_plugins.alvh_sizer",
 )
 ENTRY_POINT_GROUP = "alvh"

@@ -33,17 +33,19 @@ CASES = {
     "IV 1e309": ("Positions", "I5", "1e309", "IV", "not a finite number"),
     "future inf": ("VIX Futures", "B2", "inf", "Price", "not a finite number"),
     "future 1e300": ("VIX Futures", "B3", "1e300", "Price", "implausibly large"),
-    "last close inf": ("History", "B494", "inf", "SPX Close", "not a finite number"),
-    "last close nan": ("History", "B494", "nan", "SPX Close", "not a finite number"),
-    "last close 0": ("History", "B494", "0", "SPX Close", "must be above 0"),
-    "VIX close 1e309": ("History", "E494", "1e309", "VIX Close", "not a finite number"),
-    "VIX close 1e6": ("History", "E300", "1e6", "VIX Close", "implausibly large"),
+    "last close inf": ("History", "B{last}", "inf", "SPX Close", "not a finite number"),
+    "last close nan": ("History", "B{last}", "nan", "SPX Close", "not a finite number"),
+    "last close 0": ("History", "B{last}", "0", "SPX Close", "must be above 0"),
+    "VIX close 1e309": ("History", "E{last}", "1e309", "VIX Close", "not a finite number"),
+    "VIX close 1e6": ("History", "E{earlier}", "1e6", "VIX Close", "implausibly large"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_value_is_an_input_error_at_its_cell(tmp_path, case):
     sheet, cell, raw, column, words = CASES[case]
+    last = len(cells(EXAMPLE, "History"))  # the last History row: the as-of date's closes
+    cell = cell.format(last=last, earlier=last - 100)
     book = tmp_path / "book.xlsx"
     shutil.copy(EXAMPLE, book)
     set_raw_cell(book, sheet, cell, raw)

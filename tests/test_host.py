@@ -29,11 +29,37 @@ def folder_with(tmp_path: Path, *names: str) -> Path:
     return folder
 
 
-def test_builtins_register_rsi_and_alvh_with_their_settings():
+#: Every warning sign the ALVH method names (issue 7), each a built-in plugin of its own name.
+BUILTIN_SIGNALS = {
+    "rsi": "technical",
+    "macd": "technical",
+    "bollinger": "technical",
+    "big_top": "technical",
+    "ad_divergence": "breadth",
+    "breadth_narrowing": "breadth",
+    "vix_term_structure": "volatility",
+    "forward_vol": "volatility",
+    "vol_risk_premium": "volatility",
+    "event_window": "event",
+    "valuation": "valuation",
+    "macro": "valuation",
+    "second_engine": "book",
+    "book_beta": "book",
+}
+
+
+def test_builtins_register_every_signal_and_the_alvh_sizer_with_their_settings():
     host = load_plugins(use_entry_points=False)
     assert host.failures == []
-    assert set(host.signals) == {"rsi"} and set(host.sizers) == {"alvh"}
-    assert host.signals["rsi"].plugin == "rsi"
+    assert set(host.signals) == set(BUILTIN_SIGNALS) and set(host.sizers) == {"alvh"}
+    for name, category in BUILTIN_SIGNALS.items():
+        entry = host.signals[name]
+        assert (entry.plugin, entry.item.category) == (name, category)
+        assert entry.item.description
+        for setting in entry.item.settings:
+            assert setting.name.startswith(f"{name}.") and setting.description
+            if setting.type in ("int", "float"):
+                assert setting.minimum is not None and setting.maximum is not None, setting.name
     assert host.sizers["alvh"].plugin == "alvh_sizer"
     names = {s.name for s in host.declared_settings}
     assert {"engine.sizer", "rsi.threshold", "alvh.hedge_ratio_min"} <= names

@@ -41,6 +41,8 @@ _COLUMN_FORMATS = {
 }
 _MARKET_FORMATS = {"as_of": DATE, "rate": PERCENT, "dividend_yield": PERCENT}
 _WIDE = {"description": 90.0, "note": 50.0, "setting": 36.0}
+#: The example History's extra column: Shiller's CAPE, read by the `valuation` signal.
+CAPE = "CAPE"
 
 
 def create_workbook(
@@ -65,7 +67,10 @@ def create_workbook(
     _table(book, c.VIX_FUTURES, ex.futures_rows() if example else [])
     _table(book, c.VIX_OPTIONS, [])
     _table(book, c.SPX_OPTIONS, [])
-    _table(book, c.HISTORY, _history(ex.history_rows()) if example else [])
+    if example:
+        _table(book, c.HISTORY, _history(ex.history_rows(), ex.cape_rows()), extra=(CAPE,))
+    else:
+        _table(book, c.HISTORY, [])
     _table(book, c.CALENDAR, ex.calendar_rows() if example else [])
     _table(book, c.SETTINGS, [_setting_row(s) for s in settings])
     _save(book, path)
@@ -119,15 +124,21 @@ def _header(book: Workbook, name: str, headers: Sequence[str], fields: Sequence[
     return sheet
 
 
-def _table(book: Workbook, name: str, rows: Sequence[Sequence[CellValue]]) -> None:
+def _table(
+    book: Workbook, name: str, rows: Sequence[Sequence[CellValue]], extra: Sequence[str] = ()
+) -> None:
+    """The sheet's contract columns, then the `extra` headers (columns a signal reads), and rows."""
     columns = c.SHEET_COLUMNS[name]
-    sheet = _header(book, name, [col.header for col in columns], [col.field for col in columns])
+    headers = [col.header for col in columns] + list(extra)
+    sheet = _header(
+        book, name, headers, [col.field for col in columns] + list(map(c.field_name, extra))
+    )
     formats = [_COLUMN_FORMATS.get((name, col.field)) for col in columns]
     for r, values in enumerate(rows, start=2):
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(row=r, column=col)
             _write(cell, value)
-            number_format = formats[col - 1]
+            number_format = formats[col - 1] if col <= len(formats) else None
             if number_format and isinstance(value, float):
                 cell.number_format = number_format
 
@@ -168,9 +179,17 @@ def _market(book: Workbook, example_rows: Sequence[tuple[str, float | dt.date, s
         _write(sheet.cell(row=r, column=3), description)
 
 
-def _history(rows: Sequence[tuple[dt.date, float, float | None]]) -> list[tuple[CellValue, ...]]:
-    """Example history has closes only: SPX High and Low stay blank."""
-    return [(day, spx, None, None, vix) for day, spx, vix in rows]
+def _history(
+    daily: Sequence[tuple[dt.date, float, float | None]], cape: Sequence[tuple[dt.date, float]]
+) -> list[tuple[CellValue, ...]]:
+    """Example history: daily closes (SPX High and Low stay blank) and a CAPE column; the CAPE
+    months before the daily closes are rows with only Date and CAPE."""
+    by_day = dict(cape)
+    rows: list[tuple[CellValue, ...]] = [
+        (day, None, None, None, None, value) for day, value in cape if day < daily[0][0]
+    ]
+    rows += [(day, spx, None, None, vix, by_day.get(day)) for day, spx, vix in daily]
+    return rows
 
 
 def _setting_row(setting: Setting) -> tuple[CellValue, CellValue, CellValue]:

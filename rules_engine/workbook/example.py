@@ -2,8 +2,9 @@
 
 2018-01-26 was the S&P 500 top before the February 2018 VIX spike (VIX 11.08 -> 37.32 on 02-05),
 so the example shows the engine on the kind of quiet day a hedge is cheap and most needed. History
-is the real SPX and VIX closes shipped in `rules_engine/example_data`; the futures curve, the
-condors and the rates are illustrative. Pure data, no openpyxl, so every value is testable.
+is the real SPX and VIX closes shipped in `rules_engine/example_data`, with Robert Shiller's monthly
+CAPE; the Calendar holds the real FOMC announcement dates; the futures curve, the condors and the
+rates are illustrative. Pure data, no openpyxl, so every value is testable.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from importlib import resources
 import numpy as np
 
 from rules_engine.pricing import bsm
+from rules_engine.workbook.cells import FIRST_EXCEL_DATE
 
 AS_OF = dt.date(2018, 1, 26)
 #: The example's SPX/VIX assumptions that do not come from the data files.
@@ -25,6 +27,8 @@ DIVIDEND_YIELD = 0.0185
 VIX3M = 13.5
 VVIX = 95.0
 ILLUSTRATIVE = "illustrative example value"
+#: The Calendar holds the FOMC announcements up to this day (more than a year after AS_OF).
+CALENDAR_END = dt.date(AS_OF.year + 1, 12, 31)
 
 #: The condors' expiries: the monthly SPX options of Feb, Mar and Apr 2018 (third Fridays).
 FEB, MAR, APR = dt.date(2018, 2, 16), dt.date(2018, 3, 16), dt.date(2018, 4, 20)
@@ -87,10 +91,38 @@ def vix_closes() -> dict[dt.date, float]:
     }
 
 
+def cape_by_month() -> dict[dt.date, float]:
+    """Robert Shiller's CAPE (PE10) by month (first day of the month); months he has not
+    published yet (zero in his file) are left out."""
+    return {
+        dt.date.fromisoformat(r["Date"]): float(r["PE10"])
+        for r in _csv_rows("sp500_cape_shiller.csv")
+        if float(r["PE10"]) != 0.0
+    }
+
+
 def history_rows(as_of: dt.date = AS_OF) -> list[tuple[dt.date, float, float | None]]:
     """(date, SPX close, VIX close or None) for every SPX trading day up to and including as_of."""
     vix = vix_closes()
     return [(d, close, vix.get(d)) for d, close in sorted(spx_closes().items()) if d <= as_of]
+
+
+def cape_rows(as_of: dt.date = AS_OF) -> list[tuple[dt.date, float]]:
+    """(date, CAPE) for the History sheet, one a month up to as_of's month.
+
+    Before the daily closes start, a monthly row dated the first of the month (from 1900-01:
+    Excel holds no earlier date, though Shiller's CAPE starts in 1881); from then on, the month's
+    first trading day in the daily history, so that each CAPE sits on a row with closes. Shiller's
+    monthly price is the month's average close, so the as-of month's CAPE looks a few days ahead.
+    """
+    first_day: dict[dt.date, dt.date] = {}
+    for day, _, _ in history_rows(as_of):
+        first_day.setdefault(day.replace(day=1), day)
+    return [
+        (first_day.get(month, month), cape)
+        for month, cape in sorted(cape_by_month().items())
+        if FIRST_EXCEL_DATE <= month <= as_of
+    ]
 
 
 def market_rows() -> list[tuple[str, float | dt.date, str]]:
@@ -147,12 +179,29 @@ def position_legs() -> list[Leg]:
     ]
 
 
+def fomc_rows() -> list[tuple[dt.date, str, str]]:
+    """(date, "FOMC", note) for every FOMC statement in the shipped file (Federal Reserve
+    calendars), in date order."""
+    return sorted(
+        (dt.date.fromisoformat(r["date"]), r["event"], r["note"])
+        for r in _csv_rows("fomc_announcements.csv")
+    )
+
+
+#: Real releases around the as-of date (BLS and Federal Reserve schedules) with their notes; the
+#: two FOMC rows keep these notes in place of the file's blank ones.
+_RELEASES = (
+    (dt.date(2018, 1, 31), "FOMC", "rate decision, Yellen's last meeting as chair"),
+    (dt.date(2018, 2, 14), "CPI", "January CPI"),
+    (dt.date(2018, 2, 15), "PPI", "January PPI"),
+    (dt.date(2018, 3, 13), "CPI", "February CPI"),
+    (dt.date(2018, 3, 21), "FOMC", "rate decision and projections, Powell's first as chair"),
+)
+
+
 def calendar_rows() -> list[tuple[dt.date, str, str]]:
-    """(date, event, note): the scheduled macro events of the example's next two months."""
-    return [
-        (dt.date(2018, 1, 31), "FOMC", "rate decision, Yellen's last meeting as chair"),
-        (dt.date(2018, 2, 14), "CPI", "January CPI"),
-        (dt.date(2018, 2, 15), "PPI", "January PPI"),
-        (dt.date(2018, 3, 13), "CPI", "February CPI"),
-        (dt.date(2018, 3, 21), "FOMC", "rate decision and projections, Powell's first as chair"),
-    ]
+    """(date, event, note) in date order: every FOMC announcement in the shipped file up to
+    CALENDAR_END, and the CPI and PPI releases of the example's next two months."""
+    noted = {(day, event) for day, event, _ in _RELEASES}
+    fomc = [row for row in fomc_rows() if row[0] <= CALENDAR_END and row[:2] not in noted]
+    return sorted([*fomc, *_RELEASES])
