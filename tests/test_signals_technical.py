@@ -20,7 +20,7 @@ from rules_engine.host import load_plugins
 from rules_engine.runner import SignalOutcome
 from rules_engine.testing import evaluate_signal, make_context, make_history
 from rules_engine.workbook.reader import read_workbook
-from rules_engine_plugins import ad_divergence, big_top, bollinger, breadth_narrowing, macd
+from rules_engine_plugins import ad_divergence, big_top, bollinger, breadth_narrowing, macd, rsi
 
 MACD, BOLLINGER, AD = macd.SIGNAL, bollinger.SIGNAL, ad_divergence.SIGNAL
 NARROWING, BIG_TOP = breadth_narrowing.SIGNAL, big_top.SIGNAL
@@ -547,3 +547,54 @@ def test_readings_on_the_example_workbook_match_talib():
     assert rows.loc["big_top", "Status"] == "not triggered" and rows.loc["big_top", "Value"] == 1
     for name in ("ad_divergence", "breadth_narrowing"):
         assert rows.loc[name, "Status"] == "not evaluated"
+
+
+# --- rsi ------------------------------------------------------------------------------------------
+
+
+def rsi_reading(closes: list[float], **settings: float):
+    signal = rsi_signal()
+    ctx = make_context(closes=closes, plugins=[signal], settings=settings)
+    return evaluate_signal(signal, ctx)
+
+
+def rsi_signal() -> Signal:
+    registered: list[Signal] = []
+    rsi.alvh_register_signals(registered.append)
+    (signal,) = registered
+    return signal
+
+
+def test_rsi_hand_worked_at_and_around_the_threshold():
+    # 14 changes: seven of +1.4 and seven of -0.6 -> average gain 0.7, average loss 0.3,
+    # RSI = 100 x 0.7 / (0.7 + 0.3) = 70 (the first value: n = 14 changes, 15 closes)
+    closes = [100.0]
+    for k in range(14):
+        closes.append(closes[-1] + (1.4 if k % 2 == 0 else -0.6))
+    above = rsi_reading(closes, **{"rsi.threshold": 69.5})
+    assert above.status == "triggered"
+    assert above.reading.value == pytest.approx(70.0, abs=1e-9)
+    assert above.reading.strength == pytest.approx((70.0 - 69.5) / (100.0 - 69.5), abs=1e-9)
+    below = rsi_reading(closes, **{"rsi.threshold": 70.5})
+    assert below.status == "not triggered" and below.reading.strength == 0.0
+
+
+def test_rsi_missing_data_says_what_it_needs():
+    signal = rsi_signal()
+    short = rsi_reading([100.0 + k for k in range(10)])
+    assert short.status == "not evaluated"
+    assert short.reason == "RSI(14) needs at least 15 SPX closes in History, found 10"
+    no_column = make_context(history=make_history(vix_close=[15.0] * 30), plugins=[signal])
+    outcome = evaluate_signal(signal, no_column)
+    assert outcome.status == "not evaluated"
+    assert outcome.reason == "needs column 'spx_close' in History (absent or empty)"
+
+
+def test_rsi_explanation_gives_the_reading_date_and_threshold():
+    rising = [100.0 + k for k in range(20)]  # no loss at all: RSI 100
+    outcome = rsi_reading(rising)
+    assert outcome.reading.value == 100.0 and outcome.reading.strength == 1.0
+    day = make_context(closes=rising).history.index[-1]
+    assert outcome.reading.explanation == (
+        f"SPX RSI(14) 100.0 on {day:%Y-%m-%d} is above the overbought threshold 70"
+    )
