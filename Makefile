@@ -33,6 +33,7 @@ test: $(STAMP)
 bench: bytecode
 	$(BIN)/python benchmarks/bench_recompute.py
 	$(BIN)/python benchmarks/bench_signals.py
+	$(BIN)/python benchmarks/bench_grid.py
 	$(BIN)/python benchmarks/bench_live.py
 
 clean:

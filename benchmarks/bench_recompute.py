@@ -22,18 +22,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 
 from rules_engine.engine import recompute
+from rules_engine.expiries import next_expiries, third_friday, vix_expiry
 from rules_engine.host import load_plugins
 from rules_engine.layout import lay_out
 from rules_engine.pricing import bsm
 from rules_engine.workbook.create import create_workbook
-from rules_engine.workbook.example import spx_closes, third_friday, vix_closes, vix_expiry
+from rules_engine.workbook.example import spx_closes, vix_closes
 from rules_engine.workbook.reader import read_workbook
 from rules_engine.workbook.writer import write_owned_sheets
 
@@ -41,18 +42,6 @@ RATE, DIVIDEND = 0.04, 0.013
 #: Issue 6: the whole process on 5,000 condors costs at most this many times the example's.
 MAX_RATIO = 4.0
 STAGES = ("read", "engine", "layout", "write")
-
-
-def monthly(as_of: dt.date, count: int, expiry: Callable[[int, int], dt.date]) -> list[dt.date]:
-    """The next `count` monthly expiries after `as_of`, by the given expiry rule."""
-    out: list[dt.date] = []
-    year, month = as_of.year, as_of.month
-    while len(out) < count:
-        day = expiry(year, month)
-        if day > as_of:
-            out.append(day)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def generate_large(path: Path, condors: int = 200, seed: int = 7) -> None:
@@ -82,10 +71,10 @@ def generate_large(path: Path, condors: int = 200, seed: int = 7) -> None:
     for d in dates:
         hist.append([d, spx[d], None, None, vix[d]])
     futures = wb["VIX Futures"]
-    for i, expiry in enumerate(monthly(as_of, 8, vix_expiry)):
+    for i, expiry in enumerate(next_expiries(as_of, 8, vix_expiry)):
         futures.append([expiry, round(vix_now + 1.0 + 0.6 * i, 2)])
     positions = wb["Positions"]
-    expiries = monthly(as_of + dt.timedelta(days=14), 6, third_friday)
+    expiries = next_expiries(as_of + dt.timedelta(days=14), 6, third_friday)
     for n in range(condors):
         expiry = expiries[n % len(expiries)]
         t = (expiry - as_of).days / 365

@@ -7,8 +7,9 @@ hedge ratio of the book's projected loss, net of existing hedges; the ratio move
 0.60 as signal stress (the mean strength of the evaluated signals) rises. Layer 2 is planned with
 a longer expiry and stays STANDBY until signal stress confirms deterioration. New spending
 respects a carry budget: hedge premium as a share of the condors' credit (VixShield pages use
-18-28%). Payoffs are valued at a haircut to the stressed model value, because VIX spreads widen in
-a spike (2018-02-05: SPX option spreads +92%).
+18-28%). Calls are bought at the ask (the VIX Options chain's, else the liquidity model's, on the
+exchange tick) and valued at what they fetch in the spike: the bid, with spreads widened by
+`liquidity.stress_widening` (2018-02-05: SPX option spreads +92%).
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
-
 from rules_engine import (
     Context,
     HedgeLayer,
+    Liquidity,
     Reading,
     RiskReport,
     Scenario,
     Setting,
     Sizer,
+    VixCall,
     hookimpl,
 )
 
@@ -116,14 +117,6 @@ SETTINGS = (
         maximum=5.0,
     ),
     Setting(
-        "alvh.exit_haircut",
-        0.10,
-        "float",
-        "Share of a hedge's stressed value lost to wide spreads when selling in a spike.",
-        minimum=0.0,
-        maximum=0.9,
-    ),
-    Setting(
         "alvh.take_profit_multiple",
         2.0,
         "float",
@@ -162,31 +155,6 @@ def round_strike(value: float, increment: float) -> float:
 
 
 @dataclass(frozen=True)
-class Quote:
-    """Entry price and vol for one VIX call, and where they came from."""
-
-    price: float
-    vol: float
-    source: str
-
-
-def quote(ctx: Context, risk: RiskReport, expiry: dt.date, strike: float) -> Quote:
-    """Ask and IV from the VIX Options sheet when it lists the call, else the Black-76 model."""
-    vol = risk.vix_option_vol
-    chain = ctx.vix_options
-    if chain is not None and len(chain):
-        match = chain[(chain["expiry"] == expiry) & ((chain["strike"] - strike).abs() < 1e-9)]
-        if len(match):
-            row = match.iloc[0]
-            if "iv" in row and pd.notna(row["iv"]) and row["iv"] > 0:
-                vol = float(row["iv"])
-            if "call_ask" in row and pd.notna(row["call_ask"]) and row["call_ask"] > 0:
-                return Quote(float(row["call_ask"]), vol, "ask from VIX Options")
-    model = risk.vix_option(expiry, strike, vol=vol).price
-    return Quote(model, vol, f"Black-76 model at {vol:.0%} vol")
-
-
-@dataclass(frozen=True)
 class Plan:
     """The shared inputs of both layers."""
 
@@ -216,14 +184,11 @@ def build_layer(
     strike = round_strike(
         forward * (1 + float(s["alvh.strike_otm"])), float(s["alvh.strike_increment"])
     )
-    q = quote(plan.ctx, risk, expiry, strike)
-    haircut = float(s["alvh.exit_haircut"])
+    chain = plan.ctx.vix_options
+    call = VixCall(expiry, strike, liquidity=Liquidity.from_settings(s))
+    q = call.entry(risk, chain)
     per_contract = {
-        sc: (
-            (1 - haircut) * risk.vix_option(expiry, strike, vol=q.vol, scenario=sc).price - q.price
-        )
-        * VIX_OPTION_MULTIPLIER
-        for sc in plan.scenarios
+        sc: (call.value(risk, sc, chain) - q.price) * VIX_OPTION_MULTIPLIER for sc in plan.scenarios
     }
     primary_pay = per_contract[plan.primary]
     contracts = _contracts_for(need, primary_pay)
@@ -236,15 +201,19 @@ def build_layer(
             f"${contracts * cost_each:,.0f}, budget left ${max(budget, 0.0):,.0f}"
         )
         contracts = allowed
+    contracts, capped = call.cap(contracts, chain)
+    if capped:
+        note += f"; {capped}"
     if primary_pay <= 0 and need > 0:
-        note += "; this call does not gain in the primary spike after the exit haircut"
-    theta = risk.vix_option(expiry, strike, vol=q.vol).theta
+        note += "; this call does not gain in the primary spike once sold at the widened bid"
+    theta = risk.vix_option(expiry, strike, vol=call.implied_vol(chain)).theta
     roll_dte = int(s["alvh.roll_dte"])
     covered = contracts * primary_pay / plan.loss if plan.loss > 0 else 0.0
     why = (
         f"strike {s['alvh.strike_otm']:.0%} above the {expiry:%Y-%m-%d} VIX future "
-        f"{forward:.2f}; price {q.source}; pays ${primary_pay:,.0f} per contract in "
-        f"{plan.primary.label} after a {haircut:.0%} exit haircut{note}"
+        f"{forward:.2f}; bought at {q.price:g} ({q.source}); pays ${primary_pay:,.0f} per "
+        f"contract in {plan.primary.label} sold at the bid, spreads widened "
+        f"{call.liquidity.widening:g}x{note}"
     )
     layer = HedgeLayer(
         layer=number,

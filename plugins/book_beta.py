@@ -9,13 +9,13 @@ Rule, from `ctx.risk` (dollar Greeks per position):
   SPX structure); their dollars per unit SPX return are D x SPX.
 - VIX hedges: H = dollars per spot VIX point, summed over the hedge legs: $delta x the stress
   model's futures beta for the leg's expiry (VIX options and futures; $delta is per point of the
-  leg's own future), and for VIX ETPs their P&L when VIX rises 1 point with SPX held (exactly
-  linear in the stress model: mark x leverage x 30-day futures beta / 30-day future). The stress
-  model moves SPX by k x (VIX move / VIX) (k = `scenario.spx_pct_per_vix_pct`, -0.10 by
-  default), so a unit SPX return comes with VIX / k VIX points, and the hedges add H x VIX / k.
+  leg's own future), and for VIX ETPs their P&L when VIX rises 1 point with SPX held. The
+  stress model moves SPX by s per VIX point for a small move from today (s =
+  `risk.spx_per_vix_point`: the calibrated regime beta / VIX, or the points rule), so a unit SPX
+  return comes with 1 / s VIX points, and the hedges add H / s.
 - Capital at risk: C = sum of the condors' max loss.
 
-    beta = (D x SPX + H x VIX / k) / C      (H counts 0 when k = 0: no VIX move then)
+    beta = (D x SPX + H / s) / C      (H counts 0 when s = 0: no VIX move then)
 
 `value` = beta. Triggered when |beta| > `book_beta.tolerance` (default 3). Strength =
 min((|beta| - tolerance) / tolerance, 1) when triggered (1 at twice the tolerance), else 0. Not
@@ -84,8 +84,8 @@ def evaluate(ctx: Context) -> Reading:
     legs = risk.legs
     delta = float(np.nansum(legs.loc[legs["kind"] == "spx_option", "delta_usd"].to_numpy(float)))
     hedges = hedge_dollars_per_vix_point(risk)
-    k = risk.params.spx_pct_per_vix_pct
-    vix_per_return = risk.vix / k if k != 0 else 0.0
+    slope = risk.spx_per_vix_point
+    vix_per_return = 1.0 / slope if slope != 0 else 0.0
     book_part = delta * risk.spx
     hedge_part = hedges * vix_per_return
     beta = (book_part + hedge_part) / capital

@@ -1,6 +1,7 @@
 """alvh: the Adaptive Layered VIX Hedge rules engine.
 
-Plugin authors import `hookimpl`, the models and the risk types from here (and the functions of
+Plugin authors import `hookimpl`, the models, the risk types and the hedge instruments (with
+their liquidity model) from here (and the functions of
 `rules_engine.pricing`, `rules_engine.indicators` and `rules_engine.testing`); everything else may
 change.
 """
@@ -18,6 +19,15 @@ from rules_engine.models import (
     Signal,
     Sizer,
 )
+from rules_engine.risk.instruments import (
+    Etp,
+    Instrument,
+    VixCall,
+    VixCallSpread,
+    VixFuture,
+    hedge_candidates,
+)
+from rules_engine.risk.liquidity import Liquidity, Quote
 from rules_engine.risk.market import Scenario
 from rules_engine.risk.report import OptionValue, RiskReport, ScenarioPnl
 from rules_engine.risk.structures import Condor
@@ -35,9 +45,13 @@ __all__ = [
     "PROJECT",
     "Condor",
     "Context",
+    "Etp",
     "HedgeLayer",
+    "Instrument",
+    "Liquidity",
     "NotEvaluated",
     "OptionValue",
+    "Quote",
     "Reading",
     "RiskReport",
     "Scenario",
@@ -45,7 +59,11 @@ __all__ = [
     "Setting",
     "Signal",
     "Sizer",
+    "VixCall",
+    "VixCallSpread",
+    "VixFuture",
     "__version__",
+    "hedge_candidates",
     "hookimpl",
     "hookspec",
 ]

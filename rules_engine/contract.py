@@ -35,7 +35,7 @@ INPUT_SHEETS = (
     SETTINGS,
 )
 #: Sheets a recompute cannot do without.
-REQUIRED_SHEETS = (POSITIONS, MARKET, VIX_FUTURES, HISTORY)
+REQUIRED_SHEETS = (POSITIONS, MARKET, HISTORY)
 #: Output sheets: the engine's; rewritten whole on every recompute.
 OWNED_SHEETS = (HEDGE, SIGNALS, RISK, RUN)
 
@@ -140,6 +140,10 @@ MARKET_FIELDS: tuple[MarketField, ...] = (
         "rate", "Rate", "number", True, "risk-free rate, annual, continuous (0.045 = 4.5%)"
     ),
     MarketField("dividend_yield", "Dividend Yield", "number", False, "SPX dividend yield (0.015)"),
+    MarketField("vxx", "VXX", "number", False, "VXX share price, $ (makes VXX a hedge candidate)"),
+    MarketField(
+        "uvxy", "UVXY", "number", False, "UVXY share price, $ (makes UVXY a hedge candidate)"
+    ),
 )
 
 #: Contract multipliers when the Multiplier cell is blank: (underlying, type) -> multiplier.

@@ -17,15 +17,22 @@ import numpy as np
 import pandas as pd
 
 from rules_engine import __version__
+from rules_engine.book_views import book_summary, condor_odds, held_hedge_table
 from rules_engine.contract import POSITIONS, SETTINGS, VIX_FUTURES
+from rules_engine.expiries import next_vix_expiries
 from rules_engine.host import PluginHost
 from rules_engine.models import CellValue, Context, Inputs, Issue, Outputs, Reading, RunStatus
 from rules_engine.risk.book import HEDGE_KINDS
-from rules_engine.risk.market import MarketState, Scenario, VixCurve
+from rules_engine.risk.bookview import OpenPnl, open_pnl
+from rules_engine.risk.calibration import LONG_RUN_VIX_MEAN
+from rules_engine.risk.liquidity import Liquidity
+from rules_engine.risk.market import MarketState, Scenario, ScenarioParams, VixCurve
 from rules_engine.risk.report import RiskReport, compute_risk
+from rules_engine.risk.stress import StressModel, vix_1y_mean
 from rules_engine.risk.structures import Condor
+from rules_engine.risk_views import HedgeValuer, analog_table, grid_tables, spike_table
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
-from rules_engine.settings import resolve_settings
+from rules_engine.settings import parse_grid, resolve_settings
 
 HEDGE_COLUMNS = (
     "Layer",
@@ -51,31 +58,57 @@ SIGNAL_COLUMNS = (
 )
 
 
-def _market_state(inputs: Inputs) -> tuple[MarketState | None, list[Issue]]:
+#: How many listed expiries a modelled curve has when the workbook gives none.
+_MODELLED_EXPIRIES = 8
+
+
+def _market_state(inputs: Inputs, settings: Mapping[str, Any]) -> tuple[MarketState, list[Issue]]:
+    """Today's market. Without a live VIX futures curve the curve is the fitted model's at the
+    next listed expiries (and a warning says so)."""
     market = inputs.market
     as_of = market["as_of"]
+    vix = float(market["vix"])
+    history = history_until(inputs.history, as_of)
+    closes = history["vix_close"].to_numpy(dtype=float) if "vix_close" in history else np.array([])
+    mean = vix_1y_mean(closes, LONG_RUN_VIX_MEAN)
+    vvix = market.get("vvix")
     futures = inputs.vix_futures
     live = futures[[e > as_of for e in futures["expiry"]]] if len(futures) else futures
-    if not len(live):
-        issue = Issue(
-            "error",
-            f"no VIX future expires after the as-of date {as_of:%Y-%m-%d}; the hedge needs a curve",
-            VIX_FUTURES,
-            None,
-            "Expiry",
-            "engine",
+    issues: list[Issue] = []
+    if len(live):
+        expiries = tuple(live["expiry"])
+        prices = tuple(float(p) for p in live["price"])
+    else:
+        expiries = tuple(next_vix_expiries(as_of, _MODELLED_EXPIRIES))
+        draft = StressModel(
+            MarketState(as_of, 0.0, vix, 0.0, 0.0, VixCurve((), (), vix), mean),
+            ScenarioParams.from_settings(settings),
         )
-        return None, [issue]
-    curve = VixCurve(tuple(live["expiry"]), tuple(float(p) for p in live["price"]))
+        days = np.array([(e - as_of).days for e in expiries], dtype=float)
+        prices = tuple(float(p) for p in draft.curve_model(vix, days))
+        issues.append(
+            Issue(
+                "warning",
+                f"no VIX future expires after the as-of date {as_of:%Y-%m-%d}: the curve is "
+                f"modelled from spot VIX {vix:g} and the past year's mean {mean:.2f} "
+                "(F = theta + (VIX - theta) exp(-kappa t)); add the VIX Futures sheet's prices",
+                VIX_FUTURES,
+                None,
+                "Price",
+                "engine",
+            )
+        )
     state = MarketState(
         as_of=as_of,
         spx=float(market["spx"]),
-        vix=float(market["vix"]),
+        vix=vix,
         rate=float(market["rate"]),
         dividend_yield=float(market.get("dividend_yield", 0.0) or 0.0),
-        curve=curve,
+        curve=VixCurve(expiries, prices, vix),
+        vix_1y_mean=mean,
+        vvix=float(vvix) if isinstance(vvix, int | float) else None,
     )
-    return state, []
+    return state, issues
 
 
 def _signals_frame(outcomes: list[SignalOutcome]) -> pd.DataFrame:
@@ -150,6 +183,8 @@ LEG_COLUMNS = {
     "theta_usd": "$Theta (per day)",
 }
 #: The per-position columns that add up to structure and book totals.
+#: The structure table's total rows.
+ALL_SPX, ALL_HEDGES = "All SPX legs", "All VIX hedges"
 GREEK_COLUMNS = {
     key: LEG_COLUMNS[key] for key in ("value", "delta_usd", "gamma_usd", "vega_usd", "theta_usd")
 }
@@ -188,14 +223,16 @@ def _condor_columns(c: Condor | None) -> dict[str, CellValue]:
 
 
 def _structures_frame(risk: RiskReport, scenarios: tuple[Scenario, ...]) -> pd.DataFrame:
-    """One row per Group, then totals for the SPX book and the VIX hedges."""
+    """One row per Group, then totals for the SPX book, the VIX hedges and the whole book. The
+    SPX total carries the condors' credit and max loss; the whole-book row leaves $delta, $gamma
+    and $vega blank, since SPX and VIX-future points (and vol points) do not add up."""
     legs = risk.legs
     names = legs["group"].astype(str).to_numpy()
     hedge = legs["kind"].isin(HEDGE_KINDS).to_numpy()
-    keys = [*dict.fromkeys(names), "All SPX legs", "All VIX hedges"]
+    keys = [*dict.fromkeys(names), ALL_SPX, ALL_HEDGES]
     code = {k: i for i, k in enumerate(keys)}
     by_group = np.array([code[n] for n in names])
-    by_total = np.where(hedge, code["All VIX hedges"], code["All SPX legs"])
+    by_total = np.where(hedge, code[ALL_HEDGES], code[ALL_SPX])
     columns = {label: legs[col].to_numpy(dtype=float) for col, label in GREEK_COLUMNS.items()}
     columns |= {f"P&L {sc.label} ($)": risk.leg_pnl(sc).to_numpy() for sc in scenarios}
     sums = {
@@ -215,35 +252,15 @@ def _structures_frame(risk: RiskReport, scenarios: tuple[Scenario, ...]) -> pd.D
         row |= _condor_columns(condors.get(name))
         row |= {label: float(sums[label][i]) for label in columns}
         rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _scenarios_frame(
-    risk: RiskReport, scenarios: tuple[Scenario, ...], outcome: SizerOutcome
-) -> pd.DataFrame:
-    """One row per scenario. The layers' columns stay blank where the sizer gave no payoff for
-    that scenario (or failed): a missing figure is never shown as 0."""
-    active = [x for x in outcome.layers if x.status == "ACTIVE"]
-    rows = []
-    for sc in scenarios:
-        p = risk.pnl(sc)
-        pays = [x.payoff_by_scenario.get(sc) for x in active]
-        known = not outcome.error and all(pay is not None for pay in pays)
-        layers = sum(pay for pay in pays if pay is not None) if known else None
-        rows.append(
-            {
-                "Scenario": sc.label,
-                "VIX": p.vix,
-                "SPX": p.spx,
-                "SPX Move": p.spx / risk.spx - 1.0,
-                "Book P&L Unhedged ($)": p.book,
-                "Existing Hedges P&L ($)": p.hedges,
-                "Book + Existing Hedges ($)": p.net,
-                "Active Layers Payoff ($)": layers,
-                "Book + All Hedges ($)": None if layers is None else p.net + layers,
-            }
-        )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if condors:
+        spx = frame["Group"] == ALL_SPX
+        frame.loc[spx, "Credit ($)"] = sum(c.credit for c in condors.values())
+        frame.loc[spx, "Max Loss ($)"] = sum(c.max_loss for c in condors.values())
+    whole: dict[str, CellValue] = {"Group": "Whole book", "Structure": "total"}
+    mixed = {GREEK_COLUMNS[k] for k in ("delta_usd", "gamma_usd", "vega_usd")}
+    whole |= {label: float(np.nansum(v)) for label, v in columns.items() if label not in mixed}
+    return pd.concat([frame, pd.DataFrame([whole])], ignore_index=True)
 
 
 def _plugins_frame(host: PluginHost) -> pd.DataFrame:
@@ -360,13 +377,11 @@ def recompute(inputs: Inputs, host: PluginHost) -> Outputs:
     sizer_entry = host.sizers.get(sizer_name)
     if sizer_entry is None:
         issues.append(_unknown_sizer(inputs, host, sizer_name))
-    state, market_issues = _market_state(inputs)
-    issues += market_issues
-    if state is None or any(i.severity == "error" for i in issues):
+    if any(i.severity == "error" for i in issues):
         return failed_outputs(host, issues, as_of)
-    risk = compute_risk(
-        inputs.positions, state, settings, inputs.market, partial(inputs.cell, POSITIONS)
-    )
+    state, market_issues = _market_state(inputs, settings)
+    issues += market_issues
+    risk = compute_risk(inputs.positions, state, settings, partial(inputs.cell, POSITIONS))
     issues += risk.issues
     if any(i.severity == "error" for i in issues) or sizer_entry is None:
         return failed_outputs(host, issues, as_of)
@@ -378,17 +393,56 @@ def recompute(inputs: Inputs, host: PluginHost) -> Outputs:
     issues += _plugin_issues(host, outcomes, sized)
     status: RunStatus = "plugin failed" if sized.error else "ok"
     legs = risk.legs.rename(columns=LEG_COLUMNS)[list(LEG_COLUMNS.values())]
+    active = None if sized.error else [x for x in sized.layers if x.status == "ACTIVE"]
+    valuer = HedgeValuer(risk, active, inputs.vix_options, Liquidity.from_settings(settings))
+    opened = open_pnl(risk, partial(inputs.cell, POSITIONS))
+    issues += opened.issues
+    grids = grid_tables(
+        valuer,
+        parse_grid(settings["scenario.grid_vix_points"]),
+        parse_grid(settings["scenario.grid_spx_moves"]),
+    )
+    analogs = (
+        "Historical analogs: today's book meets each past move at once",
+        analog_table(valuer),
+    )
     return Outputs(
         hedge=_hedge_frame(sized, risk.primary),
         signals=_signals_frame(outcomes),
         risk_structures=_structures_frame(risk, risk.scenarios),
-        risk_scenarios=_scenarios_frame(risk, risk.scenarios, sized),
+        risk_book=_book_tables(risk, opened, valuer.liquidity),
+        risk_scenarios=spike_table(valuer),
         risk_legs=legs,
+        risk_tables=(*grids, analogs),
         run_info=_run_info(as_of, sizer_name, issues, status),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
         status=status,
     )
+
+
+def _book_tables(
+    risk: RiskReport, opened: OpenPnl, liquidity: Liquidity
+) -> tuple[tuple[str, pd.DataFrame], ...]:
+    """The book summary, the condors' odds and the existing hedges, each titled with its units."""
+    widening = f"{liquidity.widening:g}x"
+    tables = (
+        (
+            "Book: open P&L since entry, net Greeks, dollars per VIX point (SPX held)",
+            book_summary(risk, opened),
+        ),
+        (
+            "Condors: expected move from ATM IV, lognormal odds beyond each short strike, "
+            "return on risk",
+            condor_odds(risk),
+        ),
+        (
+            f"Existing VIX hedges: closed at the bid (spreads widened {widening} when VIX "
+            "rises; shorts bought back at the ask), $ per position",
+            held_hedge_table(risk, liquidity),
+        ),
+    )
+    return tuple((title, frame) for title, frame in tables if not frame.empty)
 
 
 def _unknown_sizer(inputs: Inputs, host: PluginHost, name: str) -> Issue:

@@ -25,10 +25,16 @@ _FORMAT_RULES: tuple[tuple[str, str], ...] = (
     ("$Gamma", "money"),
     ("$Vega", "money"),
     ("$Theta", "money"),
+    ("Vanna", "money"),
+    ("Vomma", "money"),
+    ("(SPX pts)", "money"),
     ("Share of Loss", "percent"),
+    ("(%)", "percent"),
     ("SPX Move", "percent"),
     ("IV", "percent"),
     ("Contracts", "integer"),
+    ("Legs", "integer"),
+    ("Days", "integer"),
 )
 #: Exact column names shown with two decimals (prices and levels).
 _TWO_DECIMALS = frozenset(
@@ -169,7 +175,13 @@ def lay_out(outputs: Outputs) -> list[SheetCells]:
     signals.table("Signal readings (strength 0-1 feeds the hedge ratio)", outputs.signals)
     risk = _Sheet(RISK)
     risk.table("Structures ($ per position; P&L by full repricing)", outputs.risk_structures)
-    risk.table("VIX spike scenarios, hedged vs unhedged ($)", outputs.risk_scenarios)
+    for title, frame in outputs.risk_book:
+        risk.table(title, frame)
+    risk.table(
+        "VIX spike scenarios at each horizon, hedged vs unhedged ($)", outputs.risk_scenarios
+    )
+    for title, frame in outputs.risk_tables:
+        risk.table(title, frame)
     risk.table("Legs ($Greeks per position; IV as a fraction)", outputs.risk_legs)
     return [hedge, signals.done(), risk.done(), run.done()]
 

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 SettingType = Literal["float", "int", "bool", "str", "date"]
 Severity = Literal["error", "warning", "info"]
 LayerStatus = Literal["ACTIVE", "STANDBY"]
+#: What a hedge layer buys.
+HedgeKind = Literal["vix_call", "vix_call_spread", "vix_future", "etp"]
+HEDGE_KINDS_OF_LAYERS: tuple[str, ...] = get_args(HedgeKind)
 LAYER_STATUSES: tuple[str, ...] = get_args(LayerStatus)
 #: How a recompute ended: what the CLI's exit code and the Run sheet's status say.
 RunStatus = Literal["ok", "input errors", "plugin failed", "internal error"]
@@ -85,7 +88,11 @@ class NotEvaluated(Exception):
 
 @dataclass(frozen=True)
 class HedgeLayer:
-    """One recommended hedge layer, in the units the Hedge sheet shows (dollars, contracts)."""
+    """One recommended hedge layer, in the units the Hedge sheet shows (dollars, contracts).
+
+    `kind` says what is bought, so that the engine can value the layer in any scenario: a VIX call
+    (`strike`), a VIX call spread (long `strike`, short `short_strike`), a VIX future, or shares
+    of the VIX ETP named in `underlying` (VXX, UVXY, ...)."""
 
     layer: int
     status: LayerStatus
@@ -103,6 +110,8 @@ class HedgeLayer:
     share_of_loss_covered: float
     carry_per_day: float
     exit_rule: str
+    kind: HedgeKind = "vix_call"
+    short_strike: float | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,10 @@ class Outputs:
     plugins: pd.DataFrame
     issues: tuple[Issue, ...] = ()
     status: RunStatus = "ok"
+    #: Further titled Risk tables in display order (the scenario grids, the analogs, ...).
+    risk_tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    #: Titled book tables shown under Structures (summary, condors' odds, existing hedges).
+    risk_book: tuple[tuple[str, pd.DataFrame], ...] = ()
 
     @property
     def ok(self) -> bool:

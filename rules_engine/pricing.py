@@ -175,11 +175,14 @@ def bsm(
     q: npt.ArrayLike,
     sigma: npt.ArrayLike,
     is_call: npt.ArrayLike,
+    *,
+    price_only: bool = False,
 ) -> Greeks:
     """Black-Scholes-Merton price and Greeks with continuous dividend yield q (SPX options).
 
-    All arguments broadcast; the result maps each name in GREEK_NAMES to an array of the
-    broadcast shape (0-d for scalar inputs). Units and limit cases: see the module docstring.
+    All arguments broadcast; the result maps each name in GREEK_NAMES (only "price" when
+    `price_only`: a scenario grid needs no Greeks) to an array of the broadcast shape (0-d for
+    scalar inputs). Units and limit cases: see the module docstring.
     """
     shape, (s_, k_, t_, r_, q_, v_), sign = _prepare(
         "bsm",
@@ -188,7 +191,8 @@ def bsm(
         is_call,
     )
     limit = (v_ * np.sqrt(t_) < _VOL_FLOOR) | (s_ == 0.0) | (k_ == 0.0)
-    return _assemble(shape, limit, (s_, k_, t_, r_, q_, v_, sign), _bsm_formula, _bsm_limit)
+    columns = (s_, k_, t_, r_, q_, v_, sign)
+    return _assemble(shape, limit, columns, _bsm_formula, _bsm_limit, price_only)
 
 
 def black76(
@@ -198,11 +202,13 @@ def black76(
     r: npt.ArrayLike,
     sigma: npt.ArrayLike,
     is_call: npt.ArrayLike,
+    *,
+    price_only: bool = False,
 ) -> Greeks:
     """Black-76 price and Greeks of an option on a futures price F, discounted at r (VIX options).
 
     Delta, gamma and vanna are with respect to F; rho holds F fixed (= -T * price). All arguments
-    broadcast; units and limit cases: see the module docstring.
+    broadcast; only "price" when `price_only`; units and limit cases: see the module docstring.
     """
     shape, (f_, k_, t_, r_, v_), sign = _prepare(
         "black76",
@@ -211,7 +217,8 @@ def black76(
         is_call,
     )
     limit = (v_ * np.sqrt(t_) < _VOL_FLOOR) | (f_ == 0.0) | (k_ == 0.0)
-    return _assemble(shape, limit, (f_, k_, t_, r_, v_, sign), _black_formula, _black_limit)
+    columns = (f_, k_, t_, r_, v_, sign)
+    return _assemble(shape, limit, columns, _black_formula, _black_limit, price_only)
 
 
 def implied_vol_bsm(
@@ -293,6 +300,7 @@ def _assemble(
     columns: tuple[FloatArray, ...],
     formula: Callable[..., Greeks],
     at_limit: Callable[..., Greeks],
+    price_only: bool,
 ) -> Greeks:
     """Evaluate the closed form on regular rows and the limit on degenerate rows, then reshape.
 
@@ -300,10 +308,10 @@ def _assemble(
     evaluated, so there are no floating-point warnings to silence.
     """
     size = limit.size
-    regular = formula(*(c[~limit] for c in columns))
+    regular = formula(*(c[~limit] for c in columns), greeks=not price_only)
     degenerate = at_limit(*(c[limit] for c in columns))
     result: Greeks = {}
-    for name in GREEK_NAMES:
+    for name in ("price",) if price_only else GREEK_NAMES:
         values = np.empty(size, dtype=np.float64)
         values[~limit] = regular[name]
         values[limit] = degenerate[name]
@@ -325,20 +333,25 @@ def _bsm_formula(
     q: FloatArray,
     sigma: FloatArray,
     sign: FloatArray,
+    *,
+    greeks: bool = True,
 ) -> Greeks:
-    """Closed-form BSM for rows with S, K, T, sigma > 0."""
+    """Closed-form BSM for rows with S, K, T, sigma > 0 (the price alone unless `greeks`)."""
     sqrt_t = np.sqrt(T)
     vol_t = sigma * sqrt_t
     d1 = (np.log(S / K) + (r - q + 0.5 * sigma * sigma) * T) / vol_t
     d2 = d1 - vol_t
     n1 = norm_cdf(sign * d1)
     n2 = norm_cdf(sign * d2)
-    pdf = norm_pdf(d1)
     spot_df = S * np.exp(-q * T)
     strike_df = K * np.exp(-r * T)
+    price = sign * (spot_df * n1 - strike_df * n2)
+    if not greeks:
+        return {"price": price}
+    pdf = norm_pdf(d1)
     vega = spot_df * pdf * sqrt_t
     return {
-        "price": sign * (spot_df * n1 - strike_df * n2),
+        "price": price,
         "delta": sign * np.exp(-q * T) * n1,
         "gamma": np.exp(-q * T) * pdf / (S * vol_t),
         "vega": vega,
@@ -385,17 +398,21 @@ def _black_formula(
     r: FloatArray,
     sigma: FloatArray,
     sign: FloatArray,
+    *,
+    greeks: bool = True,
 ) -> Greeks:
-    """Closed-form Black-76 for rows with F, K, T, sigma > 0."""
+    """Closed-form Black-76 for rows with F, K, T, sigma > 0 (the price alone unless `greeks`)."""
     sqrt_t = np.sqrt(T)
     vol_t = sigma * sqrt_t
     d1 = (np.log(F / K) + 0.5 * sigma * sigma * T) / vol_t
     d2 = d1 - vol_t
     n1 = norm_cdf(sign * d1)
     n2 = norm_cdf(sign * d2)
-    pdf = norm_pdf(d1)
     discount = np.exp(-r * T)
     price = discount * sign * (F * n1 - K * n2)
+    if not greeks:
+        return {"price": price}
+    pdf = norm_pdf(d1)
     vega = discount * F * pdf * sqrt_t
     return {
         "price": price,

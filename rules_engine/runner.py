@@ -20,6 +20,7 @@ import numpy as np
 from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
 from rules_engine.host import Registered
 from rules_engine.models import (
+    HEDGE_KINDS_OF_LAYERS,
     LAYER_STATUSES,
     Context,
     HedgeLayer,
@@ -228,6 +229,15 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
             problems.append(f"layer {n}: {name} {text!r:.20} is not text")
     if not isinstance(layer.expiry, dt.date):
         problems.append(f"layer {n}: expiry {layer.expiry!r:.20} is not a date")
+    if layer.kind not in HEDGE_KINDS_OF_LAYERS:
+        problems.append(
+            f"layer {n}: kind {layer.kind!r:.20} is not one of {', '.join(HEDGE_KINDS_OF_LAYERS)}"
+        )
+    short = None if layer.short_strike is None else _real(layer.short_strike)
+    if layer.short_strike is not None and (short is None or short <= 0):
+        problems.append(f"layer {n}: short_strike {layer.short_strike!r:.20} is not a price")
+    if layer.kind == "vix_call_spread" and (short is None or short <= values.get("strike", 0.0)):
+        problems.append(f"layer {n}: a call spread needs a short_strike above its strike")
     if problems:
         return problems
     assert isinstance(contracts, numbers.Integral)
@@ -248,6 +258,8 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
         share_of_loss_covered=values["share_of_loss_covered"],
         carry_per_day=values["carry_per_day"],
         exit_rule=str(layer.exit_rule),
+        kind=layer.kind,
+        short_strike=short,
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from rules_engine.contract import SETTINGS
 from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
 from rules_engine.models import CellValue, Issue, Setting, SettingCell
+from rules_engine.risk import calibration
+from rules_engine.risk.liquidity import LIQUIDITY_SETTINGS
 
 CORE_OWNER = "core"
 
@@ -34,6 +36,23 @@ def parse_points(text: str) -> tuple[float, ...]:
             raise ValueError(f"spike size {part!r} is not a positive number")
         points.append(value)
     return tuple(sorted(set(points)))
+
+
+def parse_grid(text: str) -> tuple[float, ...]:
+    """`"-5, 0, 10"` -> (-5.0, 0.0, 10.0): any finite numbers, at least one; ValueError else."""
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("no values given")
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{part!r} is not a finite number")
+        values.append(value)
+    return tuple(sorted(set(values)))
 
 
 CORE_SETTINGS: tuple[Setting, ...] = (
@@ -64,19 +83,78 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "scenario.vix_points",
-        "5,7",
+        "5,10,20",
         "str",
-        "VIX spike sizes (index points, comma-separated) for the Risk scenario grid and the Hedge "
-        "payoff columns; the primary spike is added to them.",
+        "VIX spike sizes (index points, comma-separated) for the Hedge payoff columns and the "
+        "Risk sheet's spike table; the primary spike is added to them.",
         check=parse_points,
     ),
     Setting(
-        "scenario.spx_pct_per_vix_pct",
-        -0.10,
+        "scenario.horizon_days",
+        7,
+        "int",
+        "Every scenario is also shown this many calendar days ahead (time decay and the futures "
+        "rolling down the curve included), beside today and the nearest condor expiry.",
+        minimum=1,
+        maximum=365,
+    ),
+    Setting(
+        "scenario.grid_vix_points",
+        "-5,0,5,10,15,20,25,30",
+        "str",
+        "VIX changes (index points) of the Risk sheet's scenario grid rows; a change that would "
+        "take VIX to 0 or below is left out.",
+        check=parse_grid,
+    ),
+    Setting(
+        "scenario.grid_spx_moves",
+        "-20,-15,-10,-5,-2.5,0,2.5,5",
+        "str",
+        "SPX moves (percent) of the Risk sheet's scenario grid columns.",
+        check=parse_grid,
+    ),
+    Setting(
+        "scenario.spx_rule",
+        "regime",
+        "str",
+        "How SPX moves with VIX when a scenario does not say: regime (the calibrated betas below, "
+        "integrated over the VIX path) or points (a fixed SPX percent per VIX point).",
+        choices=("regime", "points"),
+    ),
+    Setting(
+        "scenario.spx_beta_low",
+        calibration.SPX_BETAS[0],
         "float",
-        "SPX return per unit VIX return in a spike: -0.10 = SPX -1% per VIX +10% (tastytrade 2019; "
-        "1986-2007 regression %dVIX ~ -10 x %dSPX, R^2 ~0.5).",
-        minimum=-1.0,
+        "SPX log return per VIX log return while VIX is below 15 (scripts/calibrate_stress.py, "
+        "shipped daily closes 2016-2026).",
+        minimum=-2.0,
+        maximum=0.0,
+    ),
+    Setting(
+        "scenario.spx_beta_mid",
+        calibration.SPX_BETAS[1],
+        "float",
+        "SPX log return per VIX log return while VIX is 15 to 25 (scripts/calibrate_stress.py, "
+        "shipped daily closes 2016-2026).",
+        minimum=-2.0,
+        maximum=0.0,
+    ),
+    Setting(
+        "scenario.spx_beta_high",
+        calibration.SPX_BETAS[2],
+        "float",
+        "SPX log return per VIX log return while VIX is above 25 (scripts/calibrate_stress.py, "
+        "shipped daily closes 2016-2026).",
+        minimum=-2.0,
+        maximum=0.0,
+    ),
+    Setting(
+        "scenario.spx_pct_per_vix_point",
+        calibration.SPX_PCT_PER_VIX_POINT,
+        "float",
+        "The points rule: SPX return per VIX point (-0.01 = -1% per point; tastytrade 2016 found "
+        "VIX points per SPX percent near -1; scripts/calibrate_stress.py measures it).",
+        minimum=-0.1,
         maximum=0.0,
     ),
     Setting(
@@ -114,49 +192,102 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         maximum=3.0,
     ),
     Setting(
-        "scenario.vix_futures_beta_30d",
-        0.5,
-        "float",
-        "VIX future points per spot VIX point at 30 days to expiry (S&P DJI 2011: 1-month "
-        "constant-maturity index beta ~0.43; ~0.5 one month out). 1.0 at expiry; linear between.",
-        minimum=0.0,
-        maximum=1.0,
+        "scenario.smile",
+        "sticky_strike",
+        "str",
+        "How SPX option vols move with SPX: sticky_strike (each strike keeps its vol) or "
+        "sticky_moneyness (each strike takes the vol of its new moneyness on its expiry's smile, "
+        "read off the book's own legs). The choice changed a worked condor's stressed loss by "
+        "~12% (notes: market-model.md); calm markets trade closer to sticky strike.",
+        choices=("sticky_strike", "sticky_moneyness"),
     ),
     Setting(
-        "scenario.vix_futures_beta_165d",
-        0.2,
+        "scenario.curve_theta_slope",
+        calibration.CURVE_THETA_SLOPE,
         "float",
-        "VIX future points per spot VIX point at 165 days and beyond (S&P DJI 2011: 4-7 month "
-        "index beta ~0.21).",
+        "VIX futures curve model F(t) = theta + (VIX - theta) exp(-kappa t): theta = this x the "
+        "past year's mean VIX + the intercept (fitted to 2007-2021 settlements).",
         minimum=0.0,
-        maximum=1.0,
+        maximum=2.0,
     ),
     Setting(
-        "scenario.vix_option_vol_per_point",
-        0.02,
+        "scenario.curve_theta_intercept",
+        calibration.CURVE_THETA_INTERCEPT,
         "float",
-        "VIX option implied vol rise per VIX point in a spike (0.02 = +2 vol points); "
-        "VVIX averaged "
-        "86-94 and reached 212 in 2007-2022.",
+        "Curve model: the intercept of theta, index points (fitted to 2007-2021 settlements).",
         minimum=0.0,
-        maximum=0.5,
+        maximum=40.0,
     ),
     Setting(
-        "scenario.vix_option_vol_default",
-        0.90,
+        "scenario.curve_kappa",
+        calibration.CURVE_KAPPA,
         "float",
-        "VIX option implied vol when neither the leg, the VIX Options sheet nor Market VVIX "
-        "gives one "
-        "(VVIX long-run average ~0.86-0.94).",
+        "Curve model: kappa = this x (VIX / theta) ^ exponent, per year: how fast the curve "
+        "returns to theta with tenor (fitted to 2007-2021 settlements).",
+        minimum=0.1,
+        maximum=20.0,
+    ),
+    Setting(
+        "scenario.curve_kappa_exponent",
+        calibration.CURVE_KAPPA_EXPONENT,
+        "float",
+        "Curve model: the exponent of VIX / theta in kappa (fitted to 2007-2021 settlements).",
+        minimum=0.0,
+        maximum=3.0,
+    ),
+    Setting(
+        "scenario.vix_vol_30d",
+        calibration.VIX_VOL_30D,
+        "float",
+        "VIX option implied vol at 30 days, at the money, at VIX 15 (1.2 x the realized vol of "
+        "VIX futures; that factor reproduced Cboe's VXTH); Market VVIX rescales it when given.",
         minimum=0.05,
         maximum=5.0,
     ),
+    Setting(
+        "scenario.vix_vol_term_exponent",
+        calibration.VIX_VOL_TERM_EXPONENT,
+        "float",
+        "VIX option vol falls with tenor as (days / 30) ^ -exponent (realized vol of VIX futures "
+        "~66% front, ~45% second, ~35% third month).",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    Setting(
+        "scenario.vix_vol_level_exponent",
+        calibration.VIX_VOL_LEVEL_EXPONENT,
+        "float",
+        "VIX option vol rises with VIX as (VIX / 15) ^ exponent (measured 0.26-0.39).",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    Setting(
+        "scenario.vix_vol_call_skew",
+        calibration.VIX_VOL_CALL_SKEW,
+        "float",
+        "Upside call skew: VIX option vol + this x ln(strike / future) above the future (0.6: "
+        "a 30% OTM call ~16 vol points over ATM; practitioner assumption, OTM VIX calls trade "
+        "above ATM vol).",
+        minimum=0.0,
+        maximum=5.0,
+    ),
+    *LIQUIDITY_SETTINGS,
 )
 
 
 #: Settings that moved: old name -> new name. A workbook made before the move still works; its
 #: value is used under the new name and a warning says to rename the row.
 RENAMED: dict[str, str] = {"alvh.primary_spike": "scenario.primary_spike"}
+#: Settings the stress model no longer has: old name -> what replaced it. A workbook that still
+#: has the row gets a warning saying so; its value is not used.
+RETIRED: dict[str, str] = {
+    "scenario.spx_pct_per_vix_pct": "scenario.spx_rule with the calibrated regime betas",
+    "scenario.vix_futures_beta_30d": "the futures curve model (scenario.curve_*)",
+    "scenario.vix_futures_beta_165d": "the futures curve model (scenario.curve_*)",
+    "scenario.vix_option_vol_per_point": "the VIX option vol surface (scenario.vix_vol_*)",
+    "scenario.vix_option_vol_default": "the VIX option vol surface (scenario.vix_vol_*)",
+    "alvh.exit_haircut": "liquidity.stress_widening: hedges are sold at the widened bid",
+}
 
 
 def _convert(setting: Setting, raw: CellValue) -> Any:
@@ -261,6 +392,19 @@ def resolve_settings(
             if renamed.lower() in raw:
                 continue
             found = known.get(renamed.lower())
+        if found is None and key in RETIRED:
+            issues.append(
+                Issue(
+                    "warning",
+                    f"setting {key!r} is no longer used (replaced by {RETIRED[key]}); its value "
+                    "is ignored: delete the row",
+                    SETTINGS,
+                    cell.cell,
+                    "Value",
+                    source="settings",
+                )
+            )
+            continue
         if found is None:
             issues.append(
                 Issue(

@@ -25,6 +25,7 @@ from rules_engine.contract import DEFAULT_MULTIPLIER, DEFAULT_MULTIPLIERS
 from rules_engine.guarded import DEFAULT_TIME_LIMIT
 from rules_engine.host import Registered
 from rules_engine.models import Context, Reading, Setting, Signal, Sizer
+from rules_engine.risk.calibration import LONG_RUN_VIX_MEAN
 from rules_engine.risk.market import MarketState, VixCurve
 from rules_engine.risk.report import RiskReport, compute_risk
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signal, run_sizer
@@ -141,20 +142,30 @@ def make_risk(
     rate: float = 0.04,
     dividend_yield: float = 0.0,
     vvix: float | None = None,
+    vix_1y_mean: float = LONG_RUN_VIX_MEAN,
     futures: Sequence[tuple[dt.date, float]] | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> RiskReport:
     """The RiskReport the engine would build for these legs and this market, for a sizer's test.
 
     `futures` is the VIX futures curve as (expiry, price) pairs; by default monthly contracts 30
-    to 180 days out, in contango from VIX + 1. Raises ValueError listing any input error (the
+    to 180 days out, in contango from VIX + 1. `vix_1y_mean` anchors the stress model's curve
+    (the engine takes it from the History sheet). Raises ValueError listing any input error (the
     engine would stop on it too).
     """
     curve = futures or [
         (as_of + dt.timedelta(days=30 * k), vix + 1.0 + 0.5 * (k - 1)) for k in range(1, 7)
     ]
+    expiries, prices = map(tuple, zip(*curve, strict=True))
     state = MarketState(
-        as_of, spx, vix, rate, dividend_yield, VixCurve(*map(tuple, zip(*curve, strict=True)))
+        as_of,
+        spx,
+        vix,
+        rate,
+        dividend_yield,
+        VixCurve(expiries, prices, vix),
+        vix_1y_mean,
+        vvix,
     )
     rows = []
     for i, given in enumerate(legs):
@@ -169,8 +180,7 @@ def make_risk(
         rows.append(row)
     positions = pd.DataFrame(rows)
     values = {**defaults(), **(settings or {})}
-    market = {} if vvix is None else {"vvix": vvix}
-    risk = compute_risk(positions, state, values, market, lambda row, name: f"{name} of leg {row}")
+    risk = compute_risk(positions, state, values, lambda row, name: f"{name} of leg {row}")
     errors = [str(i) for i in risk.issues if i.severity == "error"]
     if errors:
         raise ValueError("; ".join(errors))

@@ -35,6 +35,9 @@ LONG_TEXT = 40
 TEXT_WIDTH = 30.0
 NUMBER_WIDTH = 11.0
 LINE_HEIGHT_PT = 15.0
+#: The Risk sheet runs to many tables; its picture shows the top (structures, book, condors and
+#: the spike table) this many inches tall.
+CROP_INCHES = {"Risk": 13.0}
 #: Characters of wrapped text per unit of column width (measured on the rendered picture).
 CHARS_PER_WIDTH = 1.1
 
@@ -114,9 +117,11 @@ def render(out_dir: Path, dpi: int) -> list[Path]:
         pdf = scratch.with_suffix(".pdf")
         for page, name in enumerate(SHEETS, start=1):
             stem = out_dir / name.lower()
+            crop = CROP_INCHES.get(name)
+            height = ("-H", str(round(crop * dpi))) if crop else ()
             subprocess.run(
                 [
-                    *("pdftocairo", "-png", "-gray", "-singlefile", "-r", str(dpi)),
+                    *("pdftocairo", "-png", "-gray", "-singlefile", "-r", str(dpi), *height),
                     *("-f", str(page), "-l", str(page), str(pdf), str(stem)),
                 ],
                 check=True,

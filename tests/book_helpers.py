@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from functools import partial
 from typing import Any
@@ -39,13 +40,21 @@ def hand_condor(group: str = "IC1", qty: float = 2) -> list[dict[str, Any]]:
 CURVE = VixCurve(
     (dt.date(2024, 1, 17), dt.date(2024, 2, 14), dt.date(2024, 3, 20), dt.date(2024, 6, 18)),
     (16.5, 17.5, 18.3, 19.6),
+    16.0,
 )
+#: The past year's mean VIX these tests assume: the curve model's theta = 0.675 x 18 + 12.05.
+VIX_1Y_MEAN = 18.0
 
 
 def state(
-    spx: float = 4000.0, vix: float = 16.0, rate: float = 0.05, q: float = 0.0
+    spx: float = 4000.0,
+    vix: float = 16.0,
+    rate: float = 0.05,
+    q: float = 0.0,
+    vvix: float | None = 90.0,
 ) -> MarketState:
-    return MarketState(AS_OF, spx, vix, rate, q, CURVE)
+    curve = dataclasses.replace(CURVE, spot=vix)
+    return MarketState(AS_OF, spx, vix, rate, q, curve, VIX_1Y_MEAN, vvix)
 
 
 def default_settings(**overrides: Any) -> dict[str, Any]:

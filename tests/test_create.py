@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from rules_engine import contract as c
+from rules_engine.expiries import next_vix_expiries, third_friday, vix_expiry
 from rules_engine.models import InputError, Setting, WorkbookError
 from rules_engine.workbook import example as ex
 from rules_engine.workbook.create import create_workbook
@@ -50,9 +51,9 @@ def csv_close(name: str, date_column: str, close_column: str, day: dt.date) -> f
 
 
 def test_vix_expiries_are_the_2018_settlement_wednesdays() -> None:
-    assert ex.third_friday(2018, 3) == dt.date(2018, 3, 16)
-    assert ex.third_friday(2018, 6) == dt.date(2018, 6, 15)  # June 1 was a Friday
-    assert ex.vix_expiry(2017, 12) == dt.date(2017, 12, 20)  # contract month December: Jan 19 - 30
+    assert third_friday(2018, 3) == dt.date(2018, 3, 16)
+    assert third_friday(2018, 6) == dt.date(2018, 6, 15)  # June 1 was a Friday
+    assert vix_expiry(2017, 12) == dt.date(2017, 12, 20)  # contract month December: Jan 19 - 30
     assert [e for e, _ in ex.futures_rows()] == [
         dt.date(2018, 2, 14),
         dt.date(2018, 3, 21),
@@ -63,6 +64,14 @@ def test_vix_expiries_are_the_2018_settlement_wednesdays() -> None:
         dt.date(2018, 8, 22),
     ]
     assert all(e.weekday() == 2 for e, _ in ex.futures_rows())
+    # the next listed expiries, as the engine models a curve without a VIX Futures sheet
+    assert next_vix_expiries(dt.date(2018, 1, 26), 3) == [
+        dt.date(2018, 2, 14),
+        dt.date(2018, 3, 21),
+        dt.date(2018, 4, 18),
+    ]
+    assert next_vix_expiries(dt.date(2018, 2, 14), 1) == [dt.date(2018, 3, 21)]  # expiry day
+    assert next_vix_expiries(dt.date(2018, 12, 31), 1) == [dt.date(2019, 1, 16)]
     prices = [p for _, p in ex.futures_rows()]
     assert prices == sorted(prices)  # contango
 

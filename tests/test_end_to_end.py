@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import zipfile
 from pathlib import Path
@@ -85,10 +86,29 @@ def test_example_recompute_fills_every_owned_sheet(example):
     condors = [s for s in structures if s["Structure"] == "iron condor"]
     assert len(condors) == 3
     assert all(c["Credit ($)"] > 0 and c["Max Loss ($)"] > c["Credit ($)"] for c in condors)
-    scen = table(example, "Risk", "VIX spike scenarios, hedged vs unhedged ($)")
-    assert [s["Scenario"] for s in scen] == ["VIX +5", "VIX +6", "VIX +7"]
-    assert all(s["Book P&L Unhedged ($)"] < 0 for s in scen)
-    assert all(s["Book + All Hedges ($)"] > s["Book P&L Unhedged ($)"] for s in scen)
+    scen = table(example, "Risk", "VIX spike scenarios at each horizon, hedged vs unhedged ($)")
+    today = [s for s in scen if s["Horizon"] == "today"]
+    assert [s["Scenario"] for s in today] == ["VIX +5", "VIX +6", "VIX +10", "VIX +20"]
+    assert {s["Horizon"] for s in scen} == {"today", "T+7", "T+21 (condor expiry 2018-02-16)"}
+    assert all(s["Book P&L Unhedged ($)"] < 0 for s in today)
+    assert all(s["Book + All Hedges ($)"] > s["Book P&L Unhedged ($)"] for s in today)
+    for s in scen:
+        assert s["Book + All Hedges ($)"] == pytest.approx(
+            s["Book P&L Unhedged ($)"]
+            + s["Existing Hedges at Exit ($)"]
+            + s["Active Layers at Exit ($)"]
+        )
+    analogs = table(
+        example, "Risk", "Historical analogs: today's book meets each past move at once"
+    )
+    assert [a["End"] for a in analogs] == [
+        dt.date(2018, 2, 5),
+        dt.date(2018, 12, 24),
+        dt.date(2020, 3, 16),
+        dt.date(2024, 8, 5),
+        dt.date(2025, 4, 8),
+    ]
+    assert all(a["Book Unhedged ($)"] < 0 for a in analogs)
     run_info = {r["Field"]: r["Value"] for r in table(example, "Run", "Run")}
     assert run_info["Status"] == "OK"
 

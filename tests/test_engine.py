@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
 import pytest
+import stress_by_hand as by_hand
 import talib
 from book_helpers import AS_OF, CURVE, hand_condor, positions
 from reference_pricing import black76_price, bsm_price
 
 from rules_engine.engine import recompute
+from rules_engine.expiries import next_vix_expiries
 from rules_engine.host import load_plugins
 from rules_engine.models import Inputs
 
@@ -54,16 +57,19 @@ def test_structure_row_carries_the_hand_worked_condor(run):
     legs.append((4300, True, 0.13, 2))
     value = sum(q * 100 * bsm_price(4000, k, T30, 0.05, 0.0, iv, c) for k, c, iv, q in legs)
     assert row["Value ($)"] == pytest.approx(value, rel=1e-10)
-    # VIX +6: SPX 3850, IVs +0.054 plus the downside skew term (see test_risk for the arithmetic)
-    skew = {3700: math.log(3850 / 3700) * 0.06, 3800: math.log(3850 / 3800) * 0.06}
+    # VIX +6: SPX by the regime rule, IVs +0.054 plus the downside skew term (see test_risk for
+    # the arithmetic); History has no VIX closes, so the curve model takes the long-run mean
+    s1 = by_hand.spx_after(4000.0, 16.0, 22.0)
+    skew = {k: max(math.log(s1 / k), 0.0) * 0.06 for k in (3700, 3800)}
     stressed = sum(
-        q * 100 * bsm_price(3850, k, T30, 0.05, 0.0, iv + 0.054 + skew.get(k, 0.0), c)
+        q * 100 * bsm_price(s1, k, T30, 0.05, 0.0, iv + 0.054 + skew.get(k, 0.0), c)
         for k, c, iv, q in legs
     )
     assert row["P&L VIX +6 ($)"] == pytest.approx(stressed - value, rel=1e-9)
-    scen = outputs.risk_scenarios.set_index("Scenario").loc["VIX +6"]
+    spikes = outputs.risk_scenarios
+    scen = spikes[spikes["Horizon"] == "today"].set_index("Scenario").loc["VIX +6"]
     assert scen["Book P&L Unhedged ($)"] == pytest.approx(stressed - value, rel=1e-9)
-    assert scen["SPX"] == pytest.approx(3850.0) and scen["SPX Move"] == pytest.approx(-0.0375)
+    assert scen["SPX"] == pytest.approx(s1) and scen["SPX Move"] == pytest.approx(s1 / 4000 - 1)
 
 
 def test_rsi_reading_is_talibs_value_and_the_documented_strength(run):
@@ -81,9 +87,37 @@ def test_hedge_carry_per_day_is_the_calls_one_day_decay(run):
     first = outputs.hedge.iloc[0]
     days = (first["Expiry"] - AS_OF).days
     f = dict(zip(CURVE.expiries, CURVE.prices, strict=True))[first["Expiry"]]
-    today = black76_price(f, first["Strike"], days / 365, 0.05, 0.90, True)
-    tomorrow = black76_price(f, first["Strike"], (days - 1) / 365, 0.05, 0.90, True)
+    # no VIX Options sheet: the call is valued at the VIX option surface's vol (VVIX 90) and
+    # bought at that mid plus the modelled half-spread (5% of mid, at least the $0.01 tick below
+    # $3), rounded up to the tick
+    vol = by_hand.surface(days, first["Strike"], f, 16.0, vvix=90.0, vix_today=16.0)
+    today = black76_price(f, first["Strike"], days / 365, 0.05, vol, True)
+    tomorrow = black76_price(f, first["Strike"], (days - 1) / 365, 0.05, vol, True)
     decay = first["Contracts"] * 100 * (tomorrow - today)
-    assert first["Price (VIX pts)"] == pytest.approx(today, rel=1e-10)
+    assert today < 3.0
+    ask = by_hand.ask(today)
+    assert first["Price (VIX pts)"] == pytest.approx(ask, abs=1e-9)
     assert first["Carry/Day ($)"] == pytest.approx(decay, rel=2e-2)
-    assert first["Cost ($)"] == pytest.approx(first["Contracts"] * 100 * today, rel=1e-10)
+    assert first["Cost ($)"] == pytest.approx(first["Contracts"] * 100 * ask, abs=1e-6)
+
+
+def test_without_live_futures_the_curve_is_modelled_from_spot_and_the_past_years_mean():
+    closes = [4000.0 + i for i in range(300)]
+    base = inputs(closes)
+    vix_closes = [12.0 + 8.0 * (i % 2) for i in range(300)]  # the last 252 average 16
+    history = base.history.assign(vix_close=vix_closes)
+    expired = base.vix_futures[base.vix_futures["expiry"] <= AS_OF]
+    outputs = recompute(
+        dataclasses.replace(base, history=history, vix_futures=expired),
+        load_plugins(use_entry_points=False),
+    )
+    assert outputs.ok, outputs.issues
+    (warning,) = [i for i in outputs.issues if i.sheet == "VIX Futures"]
+    assert warning.severity == "warning" and "modelled from spot VIX 16" in warning.message
+    assert "mean 16.00" in warning.message
+    # the hedge layer's call is priced on the modelled future of its expiry
+    first = outputs.hedge.iloc[0]
+    days = (first["Expiry"] - AS_OF).days
+    future = by_hand.curve_model(16.0, days, mean=16.0)
+    assert first["Expiry"] in next_vix_expiries(AS_OF, 8)
+    assert str(round(future, 2)) in first["Why"]

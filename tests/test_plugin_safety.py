@@ -88,7 +88,7 @@ def test_everything_reachable_from_the_risk_report_is_a_copy():
 
     from rules_engine.risk.report import compute_risk
 
-    risk = compute_risk(positions(*hand_condor()), state(), default_settings(), {}, cell_of)
+    risk = compute_risk(positions(*hand_condor()), state(), default_settings(), cell_of)
     loss = risk.projected_loss()
     for frame, column in ((risk.legs, "qty"), (risk.hedge_legs, "qty"), (risk.structures, "value")):
         frame[column] = 0.0

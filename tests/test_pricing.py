@@ -480,3 +480,18 @@ def test_implied_vol_outside_bounds_is_nan() -> None:
     assert got[5] == 0.0
     assert np.isnan(implied_vol_black76(1.0, 20.0, 20.0, 0.0, 0.05, True))
     assert implied_vol_black76(0.0, 20.0, 20.0, 0.5, 0.05, True) == 0.0  # ATM at intrinsic 0
+
+
+def test_price_only_is_the_full_calls_price() -> None:
+    rng = np.random.default_rng(3)
+    spot, strike = rng.uniform(50, 150, 200), rng.uniform(50, 150, 200)
+    years, vol = rng.uniform(0.0, 2.0, 200), rng.uniform(0.0, 1.5, 200)
+    calls = rng.random(200) < 0.5
+    years[:5] = 0.0  # the limit rows too
+    full = bsm(spot, strike, years, 0.03, 0.01, vol, calls)
+    alone = bsm(spot, strike, years, 0.03, 0.01, vol, calls, price_only=True)
+    assert list(alone) == ["price"]
+    assert np.array_equal(alone["price"], full["price"])
+    full76 = black76(spot, strike, years, 0.03, vol, calls)
+    alone76 = black76(spot, strike, years, 0.03, vol, calls, price_only=True)
+    assert list(alone76) == ["price"] and np.array_equal(alone76["price"], full76["price"])

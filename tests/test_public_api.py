@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
+import stress_by_hand as by_hand
 from reference_pricing import black76_price, bsm_price
 
 import rules_engine
@@ -88,8 +89,8 @@ def test_primary_spike_is_a_core_setting():
     risk = make_risk(condor(), settings={"scenario.primary_spike": 9.0})
     assert risk.primary == Scenario(9.0)
     assert Scenario(9.0) in risk.scenarios and Scenario(5.0) in risk.scenarios
-    # the primary spike's rule SPX move: -0.10 x 9 / 16 = -5.625%
-    assert risk.pnl(risk.primary).spx == pytest.approx(4000 * (1 - 0.05625))
+    # the regime rule: VIX 16 -> 25 stays in the 15-25 regime (beta -0.09218 per log point)
+    assert risk.pnl(risk.primary).spx == pytest.approx(4000 * (25 / 16) ** -0.09218)
     assert risk.projected_loss() == risk.projected_loss(Scenario(9.0)) > 0
 
 
@@ -100,19 +101,26 @@ def test_a_vol_crush_below_zero_is_refused_with_the_reason():
         risk.pnl(Scenario(-20.0))
 
 
+def surface(days: float, strike: float, forward: float, vix: float) -> float:
+    return by_hand.surface(days, strike, forward, vix, vvix=90.0, vix_today=16.0)
+
+
 def test_vix_option_today_and_stressed_is_black76_on_its_future():
     risk = make_risk(condor(), vvix=90.0)
     expiry, future = risk.futures_curve[1]  # 60 days, 17.5
     days = (expiry - risk.as_of).days
+    vol0 = surface(days, 22.0, future, 16.0)
+    assert risk.vix_option_vol(expiry, 22.0) == pytest.approx(vol0)
     today = risk.vix_option(expiry, 22.0)
-    assert today.price == pytest.approx(black76_price(future, 22.0, days / 365, 0.04, 0.9, True))
+    assert today.price == pytest.approx(black76_price(future, 22.0, days / 365, 0.04, vol0, True))
     stressed = risk.vix_option(expiry, 22.0, scenario=Scenario(6.0))
-    beta = 0.5 + (0.2 - 0.5) * (days - 30) / 135  # between the 30- and 165-day knots
-    f1, vol1 = future + 6 * beta, 0.90 + 0.02 * 6
+    f1 = future + by_hand.curve_model(22.0, days) - by_hand.curve_model(16.0, days)
+    vol1 = vol0 + surface(days, 22.0, f1, 22.0) - surface(days, 22.0, future, 16.0)
     assert stressed.forward == pytest.approx(f1) and stressed.vol == pytest.approx(vol1)
     assert stressed.price == pytest.approx(black76_price(f1, 22.0, days / 365, 0.04, vol1, True))
     assert risk.vix_future(expiry, Scenario(6.0)) == pytest.approx(f1)
-    assert risk.vix_futures_beta(expiry) == pytest.approx(beta)
+    slope = by_hand.curve_slope(days, 16.0)
+    assert risk.vix_futures_beta(expiry) == pytest.approx(slope, rel=1e-6)
 
 
 def test_existing_hedges_and_structures():

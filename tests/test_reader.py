@@ -229,9 +229,9 @@ def test_data_not_at_a1_maps_to_real_addresses(tmp_path: Path) -> None:
 
 def test_missing_sheet(tmp_path: Path) -> None:
     sheets = valid_sheets()
-    del sheets["VIX Futures"]
+    del sheets["Market"]
     issue = only(errors(tmp_path, sheets))
-    assert (issue.sheet, issue.cell, issue.column) == ("VIX Futures", None, None)
+    assert (issue.sheet, issue.cell, issue.column) == ("Market", None, None)
     assert issue.message.startswith("sheet is missing")
 
 
@@ -416,14 +416,14 @@ def test_several_errors_are_reported_together(tmp_path: Path) -> None:
     sheets["Positions"] = [POSITIONS_HEADER, leg(strike="abc"), leg(entry_price=-1, type="X")]
     sheets["Market"] = [*sheets["Market"]]
     sheets["Market"][6] = ["Rate", 4.5]
-    del sheets["VIX Futures"]
+    del sheets["History"]
     places = {(i.sheet, i.cell) for i in errors(tmp_path, sheets)}
     assert places == {
         ("Positions", "E2"),
         ("Positions", "H3"),
         ("Positions", "C3"),
         ("Market", "B7"),
-        ("VIX Futures", None),
+        ("History", None),
     }
 
 

@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+import stress_by_hand as by_hand
 
 from rules_engine import Signal
 from rules_engine.runner import SignalOutcome
@@ -388,12 +389,22 @@ FUTURE = leg("H1", "VIX", "Future", 17, 1, expiry=AS_OF + dt.timedelta(days=30))
 VXX = leg("H2", "VXX", "Share", 0, 100, mark=20.0)
 
 
+#: VIX points per 1% SPX: VIX 16 is in the 15-25 regime, beta -0.09218 per log point, so a 1%
+#: SPX move comes with 0.01 / (-0.09218 / 16) VIX points.
+VIX_PER_SPX_PCT = 0.01 / (by_hand.BETA_MID / 16)
+
+
+def hedges_per_vix_point() -> float:
+    # The future: 1,000 x 1 x its curve slope at 30 days; VXX: its P&L when VIX rises 1 point,
+    # 100 shares x $20 x leverage 1 x the 30-day future's move / 17 (the 30-day future of
+    # make_risk's curve, VIX 16 + 1).
+    etp_move = by_hand.curve_model(17.0, 30) - by_hand.curve_model(16.0, 30)
+    return 1000 * by_hand.curve_slope(30, 16.0) + 100 * 20 * 1.0 * etp_move / 17
+
+
 def expected_beta() -> float:
-    # Hedges per spot VIX point: the future, 1,000 x 1 x beta 0.5 at 30 days = 500; VXX, 100
-    # shares x $20 x leverage 1 x 0.5 / 17 (the 30-day future of make_risk's curve, VIX 16 + 1)
-    # = 58.82. A unit SPX return brings VIX / k = 16 / -0.10 = -160 VIX points.
-    hedges = 1000 * 0.5 + 100 * 20 * 1.0 * 0.5 / 17
-    return (condor_dollar_delta() * 4000 + hedges * (16 / -0.10)) / 4600
+    hedges = hedges_per_vix_point()
+    return (condor_dollar_delta() * 4000 + hedges * VIX_PER_SPX_PCT * 100) / 4600
 
 
 def test_book_beta_pieces_and_the_boundary() -> None:
@@ -418,7 +429,8 @@ def test_book_beta_pieces_and_the_boundary() -> None:
 
 def test_book_beta_hedges_count_nothing_when_the_stress_model_moves_no_spx() -> None:
     # k = 0 in the report's stress model: SPX never moves with VIX, so the hedges add nothing.
-    risk = make_risk([*A, FUTURE], as_of=AS_OF, settings={"scenario.spx_pct_per_vix_pct": 0.0})
+    settings = {"scenario.spx_rule": "points", "scenario.spx_pct_per_vix_point": 0.0}
+    risk = make_risk([*A, FUTURE], as_of=AS_OF, settings=settings)
     zero = evaluate_signal(BETA, make_context([4000.0], risk=risk)).reading
     assert zero is not None
     assert zero.value == pytest.approx(condor_dollar_delta() * 4000 / 4600, rel=1e-9)
@@ -434,12 +446,13 @@ def test_book_beta_explanation() -> None:
     reading = run_book(BETA, [*A, FUTURE, VXX]).reading
     assert reading is not None
     delta = condor_dollar_delta()
-    hedges = 500 + 2000 * 0.5 / 17
+    hedges = hedges_per_vix_point()
     beta = expected_beta()
     assert reading.explanation == (
         f"beta {beta:+.2f}: SPX legs -${abs(delta):,.2f}/pt x SPX 4000 = "
         f"-${abs(delta * 4000 / 100):,.0f} per 1% SPX; VIX hedges +${hedges:,.2f}/VIX pt x "
-        f"-1.600 VIX pts per 1% SPX = -${hedges * 1.6:,.0f}; over capital at risk $4,600 "
+        f"{VIX_PER_SPX_PCT:.3f} VIX pts per 1% SPX = -${hedges * -VIX_PER_SPX_PCT:,.0f}; over "
+        "capital at risk $4,600 "
         f"(condor max loss): |beta| {abs(beta):.2f} is above the tolerance 3"
     )
-    assert delta < 0 and f"{hedges:,.2f}" == "558.82"
+    assert delta < 0 and f"{VIX_PER_SPX_PCT:.3f}" == "-1.736"

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
-from book_helpers import AS_OF, cell_of, default_settings, hand_condor, leg, positions, state
+import stress_by_hand as by_hand
+from book_helpers import (
+    AS_OF,
+    VIX_1Y_MEAN,
+    cell_of,
+    default_settings,
+    hand_condor,
+    leg,
+    positions,
+    state,
+)
 from reference_pricing import black76_price
 
 from rules_engine import Scenario
@@ -29,7 +40,7 @@ MAR = dt.date(2024, 3, 20)  # 78 days, future 18.3
 def context(*extra_legs, **overrides):
     settings = default_settings(**overrides)
     book = positions(*hand_condor(qty=2), *extra_legs)
-    risk = compute_risk(book, state(), settings, {"vvix": 90.0}, cell_of)
+    risk = compute_risk(book, state(), settings, cell_of)
     empty = pd.DataFrame()
     ctx = Context(AS_OF, empty, {"as_of": AS_OF}, empty, empty, empty, settings, risk)
     return ctx, risk
@@ -39,13 +50,25 @@ def reading(strength):
     return Reading(value=1.0, triggered=strength > 0, strength=strength, explanation="test")
 
 
-def per_contract_payoff(f0, strike, days, vix_points, vol=0.90, haircut=0.10):
-    """Hand-worked: sell at the stressed Black-76 value less the haircut, minus the price paid."""
+def per_contract_payoff(f0, strike, days, vix_points):
+    """Hand-worked: bought at the model mid plus a half-spread of 5% of mid (at least a tick),
+    rounded up to the tick; sold in the spike at the stressed mid less twice that half-spread,
+    rounded down. The call is priced at the VIX option surface's vol (VVIX 90), its future and
+    vol moved as the curve model and the surface say. Returns ($ per contract, price paid)."""
     t = days / 365
-    beta = 0.5 + (0.2 - 0.5) * (days - 30) / 135 if days > 30 else 1 - 0.5 * days / 30
-    price = black76_price(f0, strike, t, 0.05, vol, True)
-    stressed = black76_price(f0 + vix_points * beta, strike, t, 0.05, vol + 0.02 * vix_points, True)
-    return ((1 - haircut) * stressed - price) * 100, price
+    vix1 = 16.0 + vix_points
+    vol = by_hand.surface(days, strike, f0, 16.0, vvix=90.0, vix_today=16.0)
+    mid = black76_price(f0, strike, t, 0.05, vol, True)
+    price = by_hand.ask(mid)
+    f1 = f0 + curve_model(vix1, days) - curve_model(16.0, days)
+    vol1 = by_hand.surface(days, strike, f1, vix1, vvix=90.0, vix_today=16.0)
+    stressed = black76_price(f1, strike, t, 0.05, vol1, True)
+    sold = by_hand.bid(stressed, 2.0)
+    return (sold - price) * 100, price
+
+
+def curve_model(vix, days):
+    return by_hand.curve_model(vix, days, VIX_1Y_MEAN)
 
 
 def test_helpers_by_hand():
@@ -108,15 +131,20 @@ def test_existing_hedge_gain_reduces_the_need():
     ctx, risk = context(held, alvh__carry_budget=5.0)
     pnl = risk.pnl(Scenario(6.0))
     pay, _ = per_contract_payoff(17.5, 24.0, 43, 6.0)
-    # the 3 calls held gain their unhaircut stressed value change; the new layer covers the rest
+    # the 3 calls held (IV 0.90) gain their unhaircut stressed value change: the future moved
+    # by the curve model, the vol by the surface's change
+    f1 = 17.5 + curve_model(22.0, 43) - curve_model(16.0, 43)
+    change = by_hand.surface(43, 24.0, f1, 22.0, vvix=90.0, vix_today=16.0) - by_hand.surface(
+        43, 24.0, 17.5, 16.0, vvix=90.0, vix_today=16.0
+    )
+    t = 43 / 365
     gain = (
         3
-        * (
-            pay / 100
-            + 0.10
-            * black76_price(17.5 + 6 * (0.5 - 0.3 * 13 / 135), 24.0, 43 / 365, 0.05, 1.02, True)
-        )
         * 100
+        * (
+            black76_price(f1, 24.0, t, 0.05, 0.90 + change, True)
+            - black76_price(17.5, 24.0, t, 0.05, 0.90, True)
+        )
     )
     assert pnl.hedges == pytest.approx(gain, rel=1e-9)
     first = size(ctx, {})[0]
@@ -131,3 +159,25 @@ def test_inverted_ratio_bounds_fail_alone_with_the_reason():
     outcome = run_one_sizer(Sizer("alvh", size, settings=SETTINGS), ctx, {})
     assert outcome.layers == ()
     assert "hedge_ratio_min 0.7 is above alvh.hedge_ratio_max 0.5" in outcome.error
+
+
+def test_chain_ask_is_paid_and_the_open_interest_cap_binds_with_a_warning():
+    ctx, _ = context(alvh__carry_budget=5.0)
+    chain = pd.DataFrame(
+        {
+            "expiry": [FEB],
+            "strike": [24.0],
+            "call_bid": [0.70],
+            "call_ask": [0.80],
+            "iv": [0.90],
+            "open_interest": [50.0],
+        }
+    )
+    ctx = replace(ctx, vix_options=chain)
+    first = size(ctx, {})[0]
+    assert (first.expiry, first.strike, first.price) == (FEB, 24.0, 0.80)  # the chain's ask
+    assert first.contracts == 5  # 10% of the open interest 50
+    assert first.cost == pytest.approx(5 * 0.80 * 100)
+    assert "capped at 5, 10% of its open interest 50" in first.why
+    uncapped = size(replace(ctx, vix_options=chain.assign(open_interest=[10_000.0])), {})[0]
+    assert uncapped.contracts > 5 and "open interest" not in uncapped.why

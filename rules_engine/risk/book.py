@@ -17,13 +17,8 @@ import pandas as pd
 from rules_engine.contract import POSITIONS
 from rules_engine.models import Issue
 from rules_engine.pricing import black76, bsm, implied_vol_black76, implied_vol_bsm
-from rules_engine.risk.market import (
-    MIN_VOL,
-    FloatArray,
-    MarketState,
-    Scenario,
-    ScenarioParams,
-)
+from rules_engine.risk.market import MIN_VOL, FloatArray, MarketState, Scenario
+from rules_engine.risk.stress import StressModel
 
 SPX_UNDERLYINGS = frozenset({"SPX", "SPXW"})
 #: Daily leverage of VIX ETPs to the 1-month VIX futures index (issuers' prospectuses;
@@ -100,9 +95,11 @@ def _days(expiries: pd.Series, state: MarketState) -> FloatArray:
 
 
 def _resolve_iv(
-    legs: pd.DataFrame, state: MarketState, vix_option_vol: float, cell_of: CellOf
+    legs: pd.DataFrame, model: StressModel, cell_of: CellOf
 ) -> tuple[FloatArray, list[str], list[Issue]]:
-    """Implied vol per option leg: the IV cell, else solved from Mark, else a market default."""
+    """Implied vol per option leg: the IV cell, else solved from Mark, else the market's: VIX for
+    SPX options, the VIX option vol surface for VIX options."""
+    state = model.state
     iv = legs["iv"].to_numpy(dtype=float).copy()
     source = ["IV" if np.isfinite(v) else "" for v in iv]
     issues: list[Issue] = []
@@ -125,8 +122,14 @@ def _resolve_iv(
     for i, (solved, wanted) in enumerate(zip(np.isfinite(iv), need, strict=True)):
         if wanted and solved:
             source[i] = "from Mark"
+    surface = model.vix_surface(
+        legs["days"].to_numpy(dtype=float),
+        strike,
+        legs["underlying_price"].to_numpy(dtype=float),
+        state.vix,
+    )
     for i in map(int, np.flatnonzero((spx | vix) & ~np.isfinite(iv))):
-        fallback = state.vix / 100.0 if spx[i] else vix_option_vol
+        fallback = state.vix / 100.0 if spx[i] else float(surface[i])
         iv[i] = fallback
         source[i] = "default"
         row = int(legs["row"].iloc[i])
@@ -135,7 +138,7 @@ def _resolve_iv(
             if np.isfinite(mark[i]) and t[i] > 0
             else "no IV and no Mark"
         )
-        basis = "VIX" if spx[i] else "VIX option default vol"
+        basis = "VIX" if spx[i] else "the VIX option vol surface's"
         issues.append(
             Issue(
                 "warning",
@@ -149,13 +152,9 @@ def _resolve_iv(
     return iv, source, issues
 
 
-def price_book(
-    positions: pd.DataFrame,
-    state: MarketState,
-    vix_option_vol: float,
-    cell_of: CellOf,
-) -> PricedBook:
+def price_book(positions: pd.DataFrame, model: StressModel, cell_of: CellOf) -> PricedBook:
     """Model price and per-unit Greeks of every leg today."""
+    state = model.state
     kinds, issues = classify(positions, cell_of)
     legs = positions.copy()
     legs["kind"] = kinds
@@ -178,8 +177,8 @@ def price_book(
             issues.append(
                 Issue(
                     "warning",
-                    f"expiry {leg['expiry']} is outside the VIX Futures curve; its future is taken "
-                    "flat from the nearest contract",
+                    f"expiry {leg['expiry']} is beyond the VIX Futures curve; its future is taken "
+                    "flat from the last contract",
                     POSITIONS,
                     cell_of(int(leg["row"]), "expiry"),
                     "Expiry",
@@ -198,7 +197,7 @@ def price_book(
                     "risk",
                 )
             )
-    iv, source, iv_issues = _resolve_iv(legs, state, vix_option_vol, cell_of)
+    iv, source, iv_issues = _resolve_iv(legs, model, cell_of)
     legs["iv"] = iv
     legs["iv_source"] = source
     issues.extend(iv_issues)
@@ -253,26 +252,79 @@ def leg_values(
     return out
 
 
-def stressed_prices(
-    legs: pd.DataFrame, state: MarketState, params: ScenarioParams, scenario: Scenario
+#: What a leg's scenario value depends on: legs equal in all of these are priced once.
+_PRICING_KEY = ("kind", "underlying", "type", "expiry", "days", "strike", "iv", "underlying_price")
+#: Books of up to this many legs are priced leg by leg: finding repeats costs more than it saves.
+_DISTINCT_FROM = 256
+
+
+def scenario_prices(
+    legs: pd.DataFrame, model: StressModel, scenarios: Sequence[Scenario]
 ) -> FloatArray:
-    """Per-unit value of each leg right after the shock (same expiry times: an instant shock)."""
+    """Per-unit value of each leg (columns) in each scenario (rows): repriced at the scenario's
+    levels and vols with the time left at its horizon; a leg that expires by then is worth its
+    payoff. All scenarios are priced in one vectorized pass, each distinct leg once (a book of
+    many condors repeats its strikes)."""
+    if len(legs) <= _DISTINCT_FROM:
+        return _distinct_prices(legs, model, scenarios)
+    key = legs.loc[:, list(_PRICING_KEY)]
+    which = key.groupby(list(_PRICING_KEY), sort=False, dropna=False).ngroup().to_numpy()
+    first = np.unique(which, return_index=True)[1]
+    return _distinct_prices(legs.iloc[first], model, scenarios)[:, which]
+
+
+def _distinct_prices(
+    legs: pd.DataFrame, model: StressModel, scenarios: Sequence[Scenario]
+) -> FloatArray:
+    state = model.state
     kind = legs["kind"].to_numpy()
     days = legs["days"].to_numpy(dtype=float)
     strike = legs["strike"].to_numpy(dtype=float)
-    iv = legs["iv"].to_numpy(dtype=float).copy()
-    underlying = legs["underlying_price"].to_numpy(dtype=float).copy()
+    iv = legs["iv"].to_numpy(dtype=float)
+    today = legs["underlying_price"].to_numpy(dtype=float)
+    is_call = (legs["type"] == "CALL").to_numpy()
+    out = np.full((len(scenarios), len(legs)), np.nan)
+    levels = model.levels(scenarios)
+    left = np.maximum(days[None, :] - levels.days, 0.0)
+    spx, vix = levels.spx, levels.vix
     spx_m = kind == "spx_option"
-    iv[spx_m] += state.spx_iv_shift(scenario, params, days[spx_m], strike[spx_m])
-    curve_m = (kind == "vix_option") | (kind == "vix_future")
-    underlying[curve_m] = state.stressed_futures(scenario, params, days[curve_m])
+    if spx_m.any():
+        codes = pd.factorize(legs["expiry"])[0][spx_m]
+        vols = model.spx_vols(days[spx_m], strike[spx_m], iv[spx_m], codes, levels)
+        out[:, spx_m] = bsm(
+            spx,
+            strike[spx_m],
+            left[:, spx_m] / 365.0,
+            state.rate,
+            state.dividend_yield,
+            vols,
+            is_call[spx_m],
+            price_only=True,
+        )["price"]
     vix_m = kind == "vix_option"
-    iv[vix_m] += params.vix_option_vol_per_point * scenario.vix_points
-    iv = np.maximum(iv, MIN_VOL)
+    curve_m = vix_m | (kind == "vix_future")
+    if curve_m.any():
+        out[:, curve_m] = model.futures(days[curve_m], levels)
+    if vix_m.any():
+        change = model.vix_vol_change(days[vix_m], strike[vix_m], today[vix_m], levels)
+        vols = np.maximum(iv[vix_m] + change, MIN_VOL)
+        forwards = out[:, vix_m]
+        out[:, vix_m] = black76(
+            forwards,
+            strike[vix_m],
+            left[:, vix_m] / 365.0,
+            state.rate,
+            vols,
+            is_call[vix_m],
+            price_only=True,
+        )["price"]
     etp_m = kind == "etp"
     if etp_m.any():
         leverage = np.array([ETP_LEVERAGE[u] for u in legs.loc[etp_m, "underlying"]])
-        move = np.array([state.etp_return(scenario, params, lev) for lev in leverage])
-        underlying[etp_m] = underlying[etp_m] * np.maximum(1.0 + move, 0.0)
-    stressed_spx = state.stressed_spx(scenario, params)
-    return leg_values(legs, state, stressed_spx, underlying, iv)["price"]
+        out[:, etp_m] = today[etp_m] * model.etp_growth(leverage, levels)
+    expired = (left <= 0.0) & (spx_m | vix_m)
+    if expired.any():
+        level = np.where(spx_m, spx, vix)
+        payoff = np.maximum(np.where(is_call, level - strike, strike - level), 0.0)
+        out[expired] = payoff[expired]
+    return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -24,15 +24,9 @@ import pandas as pd
 
 from rules_engine.models import Issue
 from rules_engine.pricing import black76
-from rules_engine.risk.book import HEDGE_KINDS, CellOf, price_book, stressed_prices
-from rules_engine.risk.market import (
-    MIN_VOL,
-    FloatArray,
-    MarketState,
-    Scenario,
-    ScenarioParams,
-    futures_beta,
-)
+from rules_engine.risk.book import HEDGE_KINDS, CellOf, price_book, scenario_prices
+from rules_engine.risk.market import MIN_VOL, FloatArray, MarketState, Scenario, ScenarioParams
+from rules_engine.risk.stress import StressModel
 from rules_engine.risk.structures import Condor, recognise
 from rules_engine.settings import parse_points
 
@@ -85,27 +79,27 @@ class RiskReport:
     def __init__(
         self,
         *,
-        state: MarketState,
-        params: ScenarioParams,
+        model: StressModel,
         primary: Scenario,
         scenarios: tuple[Scenario, ...],
+        horizon_days: float,
         legs: pd.DataFrame,
         kinds: Mapping[str, str],
         condors: tuple[Condor, ...],
-        vix_option_vol: float,
         issues: tuple[Issue, ...] = (),
     ) -> None:
-        self._state = state
-        self._params = params
+        self._model = model
+        self._state = model.state
         self._primary = primary
         self._scenarios = tuple(sorted({*scenarios, primary}, key=lambda sc: sc.sort_key))
+        self._horizon_days = float(horizon_days)
         self._legs = legs.copy()
         self._kinds = MappingProxyType(dict(kinds))
         self._condors = tuple(condors)
-        self._vix_option_vol = float(vix_option_vol)
         self._issues = tuple(issues)
         self._hedge = self._legs["kind"].isin(HEDGE_KINDS).to_numpy()
         self._leg_pnl: dict[Scenario, FloatArray] = {}
+        self._leg_price: dict[Scenario, FloatArray] = {}
 
     def isolated(self) -> RiskReport:
         """A report of its own for one plugin: same figures (and the scenarios already priced),
@@ -114,6 +108,7 @@ class RiskReport:
         own._legs = self._legs.copy(deep=True)
         own._hedge = self._hedge.copy()
         own._leg_pnl = {sc: _read_only(pnl.copy()) for sc, pnl in self._leg_pnl.items()}
+        own._leg_price = {sc: _read_only(p.copy()) for sc, p in self._leg_price.items()}
         return own
 
     # --- the market ---------------------------------------------------------------------------
@@ -148,14 +143,14 @@ class RiskReport:
         return tuple(zip(curve.expiries, curve.prices, strict=True))
 
     @property
-    def vix_option_vol(self) -> float:
-        """Implied vol for a VIX option without a quote: Market VVIX, else the setting."""
-        return self._vix_option_vol
-
-    @property
     def params(self) -> ScenarioParams:
         """The stress model's coefficients (from the Settings sheet)."""
-        return self._params
+        return self._model.params
+
+    @property
+    def vix_1y_mean(self) -> float:
+        """The mean VIX close of the past year: the futures curve model's anchor."""
+        return self._state.vix_1y_mean
 
     # --- scenarios ------------------------------------------------------------------------------
 
@@ -170,15 +165,26 @@ class RiskReport:
         return self._scenarios
 
     def pnl(self, scenario: Scenario) -> ScenarioPnl:
-        """P&L of the book and of the existing hedges in `scenario` (any VIX move, any SPX move)."""
-        change = self._leg_pnl_array(scenario)
-        return ScenarioPnl(
-            scenario=scenario,
-            spx=self.stressed_spx(scenario),
-            vix=self._state.stressed_vix(scenario),
-            book=float(np.nansum(change[~self._hedge])),
-            hedges=float(np.nansum(change[self._hedge])),
-        )
+        """P&L of the book and of the existing hedges in `scenario` (any VIX move, SPX move and
+        horizon)."""
+        return self.pnl_many([scenario])[0]
+
+    def pnl_many(self, scenarios: Sequence[Scenario]) -> list[ScenarioPnl]:
+        """`pnl` of many scenarios, priced together in one vectorized pass."""
+        self._price(scenarios)
+        out = []
+        for scenario in scenarios:
+            change = self._leg_pnl[scenario]
+            out.append(
+                ScenarioPnl(
+                    scenario=scenario,
+                    spx=self._model.spx_level(scenario),
+                    vix=self._model.vix_level(scenario),
+                    book=float(np.nansum(change[~self._hedge])),
+                    hedges=float(np.nansum(change[self._hedge])),
+                )
+            )
+        return out
 
     def projected_loss(self, scenario: Scenario | None = None) -> float:
         """Dollars the book (without its VIX hedges) loses in `scenario` (default: the primary
@@ -189,6 +195,12 @@ class RiskReport:
         """Dollar P&L of each leg in `scenario`, indexed like `legs`."""
         return pd.Series(self._leg_pnl_array(scenario).copy(), index=self._legs.index, name="pnl")
 
+    def leg_prices(self, scenarios: Sequence[Scenario]) -> FloatArray:
+        """Model value per unit (the unit of `legs["price"]`) of each leg (columns, in `legs`
+        order) in each scenario (rows), priced together."""
+        self._price(scenarios)
+        return np.array([self._leg_price[sc] for sc in scenarios], dtype=float)
+
     def structure_pnl(self, scenario: Scenario) -> pd.Series:
         """Dollar P&L of each Group in `scenario`, in sheet order."""
         by_group = self.leg_pnl(scenario).groupby(self._legs["group"].astype(str), sort=False)
@@ -196,20 +208,37 @@ class RiskReport:
 
     def stressed_spx(self, scenario: Scenario) -> float:
         """SPX in `scenario`."""
-        return self._state.stressed_spx(scenario, self._params)
+        return self._model.spx_level(scenario)
+
+    @property
+    def horizons(self) -> tuple[float, ...]:
+        """The days at which scenarios are shown: today (0), the horizon setting
+        (`scenario.horizon_days`) and the nearest condor expiry, when there is a condor."""
+        days = {0.0, self._horizon_days}
+        expiries = [(c.expiry - self.as_of).days for c in self._condors]
+        if expiries:
+            days.add(float(min(expiries)))
+        return tuple(sorted(days))
 
     def _leg_pnl_array(self, scenario: Scenario) -> FloatArray:
         """Full-repricing P&L per leg, computed once per scenario and never handed out as is."""
-        hit = self._leg_pnl.get(scenario)
-        if hit is not None:
-            return hit
-        self._state.stressed_vix(scenario)
+        self._price([scenario])
+        return self._leg_pnl[scenario]
+
+    def _price(self, scenarios: Sequence[Scenario]) -> None:
+        """Price the scenarios not priced yet, all in one pass, and keep each leg P&L row."""
+        todo = list(dict.fromkeys(s for s in scenarios if s not in self._leg_pnl))
+        if not todo:
+            return
+        for scenario in todo:
+            self._model.vix_level(scenario)  # a crush below zero is refused before any pricing
         legs = self._legs
-        stressed = stressed_prices(legs, self._state, self._params, scenario)
+        stressed = scenario_prices(legs, self._model, todo)
         size = legs["qty"].to_numpy(dtype=float) * legs["multiplier"].to_numpy(dtype=float)
-        change = np.asarray(size * (stressed - legs["price"].to_numpy(dtype=float)), dtype=float)
-        self._leg_pnl[scenario] = _read_only(change)
-        return change
+        change = size * (stressed - legs["price"].to_numpy(dtype=float))
+        for scenario, row, prices in zip(todo, change, stressed, strict=True):
+            self._leg_pnl[scenario] = _read_only(np.array(row, dtype=float))
+            self._leg_price[scenario] = _read_only(np.array(prices, dtype=float))
 
     # --- the book -------------------------------------------------------------------------------
 
@@ -264,17 +293,71 @@ class RiskReport:
     # --- hedge instruments ------------------------------------------------------------------------
 
     def vix_future(self, expiry: dt.date, scenario: Scenario | None = None) -> float:
-        """The VIX future for `expiry` (interpolated between listed contracts), today or in
-        `scenario` (moved by its tenor beta)."""
-        days = np.array([float((expiry - self.as_of).days)])
+        """The VIX future for `expiry` (interpolated between listed contracts, from spot VIX at
+        tenor 0), today or in `scenario` (rolled down to its horizon, moved with the curve
+        model)."""
         if scenario is None:
+            days = np.array([float((expiry - self.as_of).days)])
             return float(self._state.curve.price_at_days(self.as_of, days)[0])
-        self._state.stressed_vix(scenario)
-        return float(self._state.stressed_futures(scenario, self._params, days)[0])
+        return float(self.vix_future_values(expiry, [scenario])[0])
+
+    def vix_future_values(self, expiry: dt.date, scenarios: Sequence[Scenario]) -> FloatArray:
+        """`vix_future(expiry, scenario)` of each scenario, priced together."""
+        days = np.array([float((expiry - self.as_of).days)])
+        return self._model.futures(days, self._model.levels(scenarios))[:, 0].copy()
+
+    @property
+    def spx_per_vix_point(self) -> float:
+        """The stress model's SPX return per VIX point for a small move from today (-0.005 =
+        SPX -0.5% per VIX point)."""
+        return self._model.spx_per_vix_point()
+
+    def etp_growth(self, leverage: float, scenario: Scenario) -> float:
+        """What one unit of a VIX ETP with this daily leverage (VXX 1, UVXY 1.5) is worth in
+        `scenario` per unit today: the 1-month futures move times the leverage, then the daily
+        roll along the scenario's curve over its horizon."""
+        return float(self.etp_growths(leverage, [scenario])[0])
+
+    def etp_growths(self, leverage: float, scenarios: Sequence[Scenario]) -> FloatArray:
+        """`etp_growth(leverage, scenario)` of each scenario, priced together."""
+        levels = self._model.levels(scenarios)
+        return self._model.etp_growth(np.array([leverage]), levels)[:, 0].copy()
 
     def vix_futures_beta(self, expiry: dt.date) -> float:
-        """VIX future points per spot VIX point for `expiry` in the stress model."""
-        return float(futures_beta(float((expiry - self.as_of).days), self._params))
+        """VIX future points per spot VIX point for `expiry` today (the curve model's slope)."""
+        return float(self._model.futures_beta(float((expiry - self.as_of).days)))
+
+    def vix_option_vol(self, expiry: dt.date, strike: float) -> float:
+        """The VIX option vol surface's implied vol for `expiry` and `strike` today (fraction)."""
+        days = np.array([float((expiry - self.as_of).days)])
+        forward = np.array([self.vix_future(expiry)])
+        return float(self._model.vix_surface(days, np.array([strike]), forward, self.vix)[0])
+
+    def vix_option_prices(
+        self,
+        expiry: dt.date,
+        strike: float,
+        scenarios: Sequence[Scenario],
+        *,
+        call: bool = True,
+        vol: float | None = None,
+    ) -> FloatArray:
+        """`vix_option(...).price` in each scenario, priced together as a leg of the book is (so
+        a new hedge and a held one are valued alike)."""
+        sigma = self.vix_option_vol(expiry, strike) if vol is None else float(vol)
+        leg = pd.DataFrame(
+            {
+                "kind": ["vix_option"],
+                "underlying": ["VIX"],
+                "type": ["CALL" if call else "PUT"],
+                "expiry": [expiry],
+                "days": [float((expiry - self.as_of).days)],
+                "strike": [float(strike)],
+                "iv": [sigma],
+                "underlying_price": [self.vix_future(expiry)],
+            }
+        )
+        return scenario_prices(leg, self._model, scenarios)[:, 0].copy()
 
     def vix_option(
         self,
@@ -285,16 +368,26 @@ class RiskReport:
         vol: float | None = None,
         scenario: Scenario | None = None,
     ) -> OptionValue:
-        """A VIX option on its own future by Black-76, today or in `scenario` (future moved by its
-        tenor beta, vol raised by `scenario.vix_option_vol_per_point`). `vol` defaults to
-        `vix_option_vol`."""
-        sigma = self._vix_option_vol if vol is None else float(vol)
+        """A VIX option on its own future by Black-76, today or in `scenario` (future moved by the
+        curve model and rolled to the horizon, vol moved by the surface's change; worth its
+        payoff once expired). `vol` defaults to the surface's vol for this strike and expiry."""
+        sigma = self.vix_option_vol(expiry, strike) if vol is None else float(vol)
+        days = float((expiry - self.as_of).days)
         forward = self.vix_future(expiry, scenario)
+        left = days
         if scenario is not None:
-            sigma += self._params.vix_option_vol_per_point * scenario.vix_points
+            today = np.array([self.vix_future(expiry)])
+            change = self._model.vix_vol_change(
+                np.array([days]), np.array([strike]), today, self._model.levels([scenario])
+            )
+            sigma += float(change[0, 0])
+            left = days - scenario.days
         sigma = max(sigma, MIN_VOL)
-        days = max(float((expiry - self.as_of).days), 0.0)
-        out = black76(forward, strike, days / 365.0, self.rate, sigma, call)
+        if left <= 0:
+            level = self._model.vix_level(scenario) if scenario is not None else forward
+            payoff = max(level - strike, 0.0) if call else max(strike - level, 0.0)
+            return OptionValue(payoff, 0.0, 0.0, 0.0, 0.0, level, sigma)
+        out = black76(forward, strike, left / 365.0, self.rate, sigma, call)
         return OptionValue(
             price=float(out["price"]),
             delta=float(out["delta"]),
@@ -330,35 +423,25 @@ def primary_scenario(settings: Mapping[str, Any]) -> Scenario:
     return Scenario(float(settings["scenario.primary_spike"]))
 
 
-def vix_option_vol(market: Mapping[str, Any], settings: Mapping[str, Any]) -> float:
-    """ATM vol for VIX options without a quote: VVIX when given, else the setting."""
-    vvix = market.get("vvix")
-    if isinstance(vvix, int | float) and vvix > 0:
-        return float(vvix) / 100.0
-    return float(settings["scenario.vix_option_vol_default"])
-
-
 def compute_risk(
     positions: pd.DataFrame,
     state: MarketState,
     settings: Mapping[str, Any],
-    market: Mapping[str, Any],
     cell_of: CellOf,
 ) -> RiskReport:
     """Price, recognise and stress the book. Input errors come back as `error` issues."""
-    vol = vix_option_vol(market, settings)
-    priced = price_book(positions, state, vol, cell_of)
+    model = StressModel(state, ScenarioParams.from_settings(settings))
+    priced = price_book(positions, model, cell_of)
     legs = _dollar_greeks(priced.legs)
     kinds, condors, structure_issues = recognise(legs, cell_of)
     legs["structure"] = legs["group"].astype(str).map(kinds).fillna("")
     return RiskReport(
-        state=state,
-        params=ScenarioParams.from_settings(settings),
+        model=model,
         primary=primary_scenario(settings),
         scenarios=scenario_points(settings),
+        horizon_days=float(settings["scenario.horizon_days"]),
         legs=legs,
         kinds=kinds,
         condors=tuple(condors),
-        vix_option_vol=vol,
         issues=(*priced.issues, *structure_issues),
     )

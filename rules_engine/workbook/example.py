@@ -17,6 +17,7 @@ from importlib import resources
 
 import numpy as np
 
+from rules_engine.expiries import vix_expiry
 from rules_engine.pricing import bsm
 from rules_engine.workbook.cells import FIRST_EXCEL_DATE
 
@@ -49,23 +50,6 @@ class Leg:
     iv: float
     underlying: str = "SPX"
     multiplier: float = 100.0
-
-
-def third_friday(year: int, month: int) -> dt.date:
-    """The third Friday of a month: the standard monthly options expiration."""
-    first = dt.date(year, month, 1)
-    first_friday = first + dt.timedelta(days=(4 - first.weekday()) % 7)
-    return first_friday + dt.timedelta(weeks=2)
-
-
-def vix_expiry(year: int, month: int) -> dt.date:
-    """Final settlement of the VIX future for contract month (year, month).
-
-    Cboe: the Wednesday 30 days before the third Friday of the following month (the SPX options
-    that settle VIX then have exactly 30 days left). Exchange-holiday shifts are not modelled.
-    """
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return third_friday(following.year, following.month) - dt.timedelta(days=30)
 
 
 def _csv_rows(name: str) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -30,7 +31,7 @@ _TYPE_SYNONYMS = {
     **dict.fromkeys(("SHARE", "SHARES", "ETP", "STOCK", "ETF"), "SHARE"),
 }
 _TYPES_TEXT = "Call, Put, Future or Share"
-_POSITIVE_MARKET = ("spx", "vix", "vix3m", "vvix")
+_POSITIVE_MARKET = ("spx", "vix", "vix3m", "vvix", "vxx", "uvxy")
 _FRACTION_MARKET = ("rate", "dividend_yield")
 #: Plausible ranges of the Market levels (inclusive): beyond them a value is a typo, and would
 #: overflow the pricing. VIX closed between 9 and 83 in 1990-2025 and VVIX peaked near 212.
@@ -39,6 +40,8 @@ _MARKET_RANGES: dict[str, tuple[float, float]] = {
     "vix": (1.0, 200.0),
     "vix3m": (1.0, 200.0),
     "vvix": (1.0, 500.0),
+    "vxx": (0.01, 1e6),
+    "uvxy": (0.01, 1e6),
     "rate": (-0.05, 0.50),
     "dividend_yield": (0.0, 0.20),
 }
@@ -91,8 +94,9 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
         problems.warning(c.SETTINGS, "no Settings sheet: the default settings are used")
     positions = _positions(tables[c.POSITIONS], valuation, problems)
     futures = _vix_futures(tables[c.VIX_FUTURES], valuation, problems)
-    options = _chain(tables[c.VIX_OPTIONS], valuation, problems)
-    spx_options = _chain(tables[c.SPX_OPTIONS], valuation, problems)
+    options = _chain(tables[c.VIX_OPTIONS], valuation, problems, _vix_chain_rules(futures))
+    spx_rules = _spx_chain_rules(market.get("spx"))
+    spx_options = _chain(tables[c.SPX_OPTIONS], valuation, problems, spx_rules)
     history = _history(tables[c.HISTORY], valuation, problems)
     _check_levels(market, market_cells, history, tables[c.HISTORY], problems)
     calendar = _calendar(tables[c.CALENDAR], problems)
@@ -599,7 +603,14 @@ def _expired(
     return keep
 
 
+#: A live VIX future more than this many times the median of the live curve, or less than its
+#: inverse, is probably mistyped (a dropped or extra digit). The most inverted curve on record,
+#: 2020-03-16, had its front month (72.6) at about twice the curve's median.
+_CURVE_MEDIAN_RATIO = 3.0
+
+
 def _vix_futures(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd.DataFrame:
+    """The curve, sorted by expiry; rows out of order and outlying prices are warnings."""
     if table is None:
         return pd.DataFrame({"expiry": [], "price": [], "row": []})
     expiries = table.dates("expiry", problems)
@@ -610,6 +621,7 @@ def _vix_futures(table: Table | None, as_of: _AsOf | None, problems: Problems) -
         _check_plausible(table, "price", i, prices[i], problems)
     labels = [f"expiry {e.isoformat()}" if e else "" for e in expiries]
     _duplicates(table, "expiry", expiries, labels, problems)
+    _check_order(table, expiries, problems)
     keep = _expired(table, expiries, as_of, problems)
     columns: dict[str, list[Any]] = {
         "expiry": expiries,
@@ -617,8 +629,53 @@ def _vix_futures(table: Table | None, as_of: _AsOf | None, problems: Problems) -
         **_extras(table, problems),
         "row": table.rows,
     }
-    frame = _frame(columns, keep)
-    return frame.sort_values("expiry", kind="stable", ignore_index=True)
+    frame = _frame(columns, keep).sort_values("expiry", kind="stable", ignore_index=True)
+    _check_curve_outliers(table, frame, problems)
+    return frame
+
+
+def _check_order(table: Table, expiries: Sequence[dt.date | None], problems: Problems) -> None:
+    """One warning at the first expiry earlier than the one above it. The curve is read sorted
+    by expiry, which is right only when each price sits on its own contract's row."""
+    above: tuple[dt.date, int] | None = None
+    for i, expiry in enumerate(expiries):
+        if expiry is None:
+            continue
+        if above is not None and expiry < above[0]:
+            problems.warning(
+                table.sheet,
+                f"expiry {expiry.isoformat()} in row {table.rows[i]} is earlier than "
+                f"{above[0].isoformat()} in row {above[1]} above it: the expiries are not in "
+                "ascending order. The curve is read sorted by expiry; check that each price is "
+                "on its own contract's row",
+                table.cell("expiry", i),
+                table.headers["expiry"],
+            )
+            return
+        above = (expiry, table.rows[i])
+
+
+def _check_curve_outliers(table: Table, curve: pd.DataFrame, problems: Problems) -> None:
+    """A warning at each live price beyond `_CURVE_MEDIAN_RATIO` times the curve's median, either
+    way (with at least three live contracts: with two, neither can be told to be the odd one)."""
+    prices = curve["price"].to_numpy(dtype=float)
+    usable = np.isfinite(prices) & (prices > 0)
+    if usable.sum() < 3:
+        return
+    median = float(np.median(prices[usable]))
+    header = table.headers["price"]
+    for price, row in zip(prices[usable], curve["row"].to_numpy()[usable], strict=True):
+        ratio = price / median
+        if 1.0 / _CURVE_MEDIAN_RATIO <= ratio <= _CURVE_MEDIAN_RATIO:
+            continue
+        problems.warning(
+            table.sheet,
+            f"{header} {show(float(price))} is {ratio:.3g}x the median {show(median)} of the "
+            f"{int(usable.sum())} live contracts (more than {_CURVE_MEDIAN_RATIO:g}x either way): "
+            "a mistyped price? It is used as given",
+            f"{table.letters['price']}{int(row)}",
+            header,
+        )
 
 
 def _check_positive(
@@ -639,44 +696,196 @@ _CHAIN_NUMBERS = {
     c.VIX_OPTIONS: ("call_bid", "call_ask", "open_interest"),
     c.SPX_OPTIONS: ("call_bid", "call_ask", "put_bid", "put_ask"),
 }
+#: The (bid, ask) pairs of each chain: a bid above its ask is a crossed quote, not a price.
+_CHAIN_QUOTES = {
+    c.VIX_OPTIONS: (("call_bid", "call_ask"),),
+    c.SPX_OPTIONS: (("call_bid", "call_ask"), ("put_bid", "put_ask")),
+}
+#: The highest implied vol a chain row may carry (a fraction: 3.0 = 300%). VVIX, the 30-day
+#: implied vol of VIX options, peaked near 212 (2020) and VIX, SPX's, closed at 82.69 at its
+#: highest (2020-03-16): a chain IV above 300% is a typo (25 for 25%) or a broken quote.
+_CHAIN_IV_MAX = 3.0
+#: Plausible VIX option strikes, index points: the range the Market sheet accepts for VIX itself
+#: (VIX closed between 9 and 83 in 1990-2025).
+_VIX_STRIKES = (1.0, 200.0)
+#: Plausible SPX option strikes, as multiples of the Market SPX level; and a fixed range, index
+#: points, when the Market sheet gives no usable SPX (wider than any level SPX options have traded
+#: at since their listing in 1983, when the index stood near 150).
+_SPX_STRIKE_FACTORS = (0.2, 5.0)
+_SPX_STRIKES = (50.0, 50_000.0)
 
 
-def _chain(table: Table | None, as_of: _AsOf | None, problems: Problems) -> pd.DataFrame | None:
+class _ChainRules(NamedTuple):
+    """What a chain row must satisfy beyond the types of its cells."""
+
+    #: (lowest, highest) plausible strike, and how that range was set, for the message
+    strikes: tuple[float, float]
+    strike_basis: str
+    #: VIX Options: the live VIX futures' expiries (an option is priced on the future of its own
+    #: expiry); None when not checked (SPX Options, or a VIX Futures sheet without live contracts)
+    listed: frozenset[dt.date] | None
+
+
+def _vix_chain_rules(futures: pd.DataFrame) -> _ChainRules:
+    listed = frozenset(e for e in futures["expiry"] if isinstance(e, dt.date))
+    return _ChainRules(_VIX_STRIKES, "VIX index points", listed or None)
+
+
+def _spx_chain_rules(spx: object) -> _ChainRules:
+    if isinstance(spx, float) and spx > 0:
+        low, high = _SPX_STRIKE_FACTORS
+        basis = f"{low:g}x to {high:g}x the Market SPX {spx:,.2f}"
+        return _ChainRules((low * spx, high * spx), basis, None)
+    return _ChainRules(_SPX_STRIKES, "index points: the Market sheet gives no SPX", None)
+
+
+def _chain(
+    table: Table | None, as_of: _AsOf | None, problems: Problems, rules: _ChainRules
+) -> pd.DataFrame | None:
     """An optional option chain (VIX Options, SPX Options), sorted by expiry and strike; None
-    when the sheet is absent (or unusable, which is reported)."""
+    when the sheet is absent (or unusable, which is reported).
+
+    A chain is market data, not the book: a row with a bad cell (not a number or date, a blank
+    expiry or strike, a negative or implausible price, an IV outside (0, 300%], a strike outside
+    `rules.strikes`, a bid above its ask, a VIX option without a future of its expiry, a second
+    row of the same expiry and strike) is left out, with a warning at each bad cell saying that
+    the row is skipped, and everything else is read as usual.
+    """
     if table is None:
         return None
-    expiries = table.dates("expiry", problems)
-    strikes = table.numbers("strike", problems)
-    fields = _CHAIN_NUMBERS[table.sheet]
+    found = Problems()  # each live row's problems, reported below as warnings that skip it
+    expiries = table.dates("expiry", found)
+    strikes = table.numbers("strike", found)
     optional_iv = ("iv",) if "iv" in table.values else ()
-    numbers = {name: table.numbers(name, problems) for name in (*fields, *optional_iv)}
-    for i in range(len(table.rows)):
-        _require(table, "expiry", i, expiries[i] is None, "enter the option's expiry", problems)
-        _check_positive(table, "strike", i, strikes[i], True, problems)
-        _check_plausible(table, "strike", i, strikes[i], problems)
-        for name in fields:
-            if name in table.values:
-                _check_not_negative(table, name, i, numbers[name][i], problems)
-                _check_plausible(table, name, i, numbers[name][i], problems)
-        if optional_iv:
-            _check_iv(table, i, numbers["iv"][i], problems)
-    keys = [(e, s) if e else None for e, s in zip(expiries, strikes, strict=True)]
+    numbers = {
+        name: table.numbers(name, found) for name in (*_CHAIN_NUMBERS[table.sheet], *optional_iv)
+    }
+    extras = {name: table.extra(name, found) for name in table.extras if name not in numbers}
+    live = _expired(table, expiries, as_of, problems)
+    for i in (i for i, ok in enumerate(live) if ok):
+        _check_chain_row(table, i, expiries[i], strikes[i], numbers, found)
+        _check_chain_market(table, i, expiries[i], strikes[i], numbers, rules, found)
+    bad = _rows_with_problems(table, found)
+    keys = [
+        (e, s) if e and ok and i not in bad else None
+        for i, (e, s, ok) in enumerate(zip(expiries, strikes, live, strict=True))
+    ]
     labels = [
         f"expiry {e.isoformat()} strike {show(s)}" if e else ""
         for e, s in zip(expiries, strikes, strict=True)
     ]
-    _duplicates(table, "expiry", keys, labels, problems)
-    keep = _expired(table, expiries, as_of, problems)
+    _duplicates(table, "expiry", keys, labels, found)
+    keep = _skip_rows(table, found, live, problems)
     columns: dict[str, list[Any]] = {
         "expiry": expiries,
         "strike": strikes,
         **numbers,
-        **_extras(table, problems),
+        **extras,
         "row": table.rows,
     }
     frame = _frame(columns, keep)
     return frame.sort_values(["expiry", "strike"], kind="stable", ignore_index=True)
+
+
+def _check_chain_row(
+    table: Table,
+    i: int,
+    expiry: dt.date | None,
+    strike: float,
+    numbers: Mapping[str, list[float]],
+    found: Problems,
+) -> None:
+    """The cells of one chain row: expiry and strike given, prices and IV plausible."""
+    _require(table, "expiry", i, expiry is None, "enter the option's expiry", found)
+    _check_positive(table, "strike", i, strike, True, found)
+    for name in _CHAIN_NUMBERS[table.sheet]:
+        if name in table.values:
+            _check_not_negative(table, name, i, numbers[name][i], found)
+            _check_plausible(table, name, i, numbers[name][i], found)
+    iv = numbers["iv"][i] if "iv" in numbers else math.nan
+    if not (math.isnan(iv) or 0 < iv <= _CHAIN_IV_MAX):
+        header = table.headers["iv"]
+        why = f"{header} {show(iv)} is not above 0: no option trades at zero or negative vol"
+        if iv > 0:
+            why = f"{header} {show(iv)} ({iv:.0%}) is above {_CHAIN_IV_MAX:.0%}, more than these "
+            why += "options trade at"
+            if iv > 5:
+                why += f" (a percentage typed as a number? enter {iv / 100:g} or {show(iv)}%)"
+        found.error(table.sheet, why, table.cell("iv", i), header)
+
+
+def _check_chain_market(
+    table: Table,
+    i: int,
+    expiry: dt.date | None,
+    strike: float,
+    numbers: Mapping[str, list[float]],
+    rules: _ChainRules,
+    found: Problems,
+) -> None:
+    """One chain row against the market: a sane strike, an uncrossed quote, a future to price
+    a VIX option on."""
+    low, high = rules.strikes
+    if strike > 0 and not low <= strike <= high:
+        header = table.headers["strike"]
+        found.error(
+            table.sheet,
+            f"{header} {show(strike)} is outside the plausible range {_plain(low)} to "
+            f"{_plain(high)} ({rules.strike_basis})",
+            table.cell("strike", i),
+            header,
+        )
+    for bid, ask in _CHAIN_QUOTES[table.sheet]:
+        if bid not in table.values or ask not in table.values:
+            continue
+        cells = (table.cell(bid, i), table.cell(ask, i))
+        if numbers[bid][i] > numbers[ask][i] and not any(
+            found.flagged(table.sheet, cell) for cell in cells
+        ):
+            found.error(
+                table.sheet,
+                f"{table.headers[bid]} {show(numbers[bid][i])} is above {table.headers[ask]} "
+                f"{show(numbers[ask][i])}: a crossed quote is not a price",
+                cells[0],
+                table.headers[bid],
+            )
+    if rules.listed is not None and expiry is not None and expiry not in rules.listed:
+        listed = ", ".join(e.isoformat() for e in sorted(rules.listed))
+        found.error(
+            table.sheet,
+            f"expiry {expiry.isoformat()} matches no live contract of the {c.VIX_FUTURES} sheet "
+            f"({listed}): a VIX option is priced on the future of its own expiry, and this one "
+            "has none",
+            table.cell("expiry", i),
+            table.headers["expiry"],
+        )
+
+
+def _row_of(cell: str | None) -> int:
+    """The row number of an A1 address ("E12" -> 12); every chain check names its cell."""
+    return int((cell or "").lstrip(string.ascii_uppercase))
+
+
+def _rows_with_problems(table: Table, found: Problems) -> set[int]:
+    """Data-row indices (0-based) with a problem in `found`."""
+    index = {row: i for i, row in enumerate(table.rows)}
+    return {index[_row_of(issue.cell)] for issue in found.errors}
+
+
+def _skip_rows(
+    table: Table, found: Problems, live: Sequence[bool], problems: Problems
+) -> list[bool]:
+    """Report each problem of a live row as a warning that says the row is skipped; the mask of
+    rows to keep (live and without problems)."""
+    keep = list(live)
+    index = {row: i for i, row in enumerate(table.rows)}
+    for issue in found.errors:
+        i = index[_row_of(issue.cell)]
+        if live[i]:
+            keep[i] = False
+            message = f"{issue.message}; row {table.rows[i]} is skipped"
+            problems.warning(table.sheet, message, issue.cell, issue.column)
+    return keep
 
 
 # --- History ----------------------------------------------------------------------------------
