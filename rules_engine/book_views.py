@@ -84,45 +84,39 @@ def condor_odds(risk: RiskReport) -> pd.DataFrame:
     whole book's return."""
     if not risk.condors:
         return pd.DataFrame()
-    moves = {row["expiry"]: row for row in expected_move(risk).to_dict("records")}
-    odds = probability_beyond_shorts(risk).to_dict("index")
+    expiries = [c.expiry for c in risk.condors]
+    moves = expected_move(risk).set_index("expiry").reindex(expiries)
+    odds = probability_beyond_shorts(risk)
     returns = return_on_risk(risk)
-    by_group = returns.to_dict("index")
-    rows = []
-    for condor in risk.condors:
-        move = moves[condor.expiry]
-        odd = odds[condor.group]
-        ret = by_group[condor.group]
-        rows.append(
-            {
-                "Group": condor.group,
-                "Expiry": condor.expiry,
-                "Days": int(odd["days"]),
-                "ATM IV": float(move["atm_iv"]),
-                "Expected Move (SPX pts)": float(move["move_points"]),
-                "Expected Move (%)": float(move["move_fraction"]),
-                "Short Put": float(odd["short_put"]),
-                "P(Below Short Put) (%)": float(odd["prob_below_short_put"]),
-                "Short Call": float(odd["short_call"]),
-                "P(Above Short Call) (%)": float(odd["prob_above_short_call"]),
-                "P(Between Shorts) (%)": float(odd["prob_between"]),
-                "Credit ($)": float(ret["credit_usd"]),
-                "Max Loss ($)": float(ret["max_loss_usd"]),
-                "Return on Risk (%)": float(ret["return"]),
-                "Annualized (%)": float(ret["annualized"]),
-            }
-        )
-    whole = returns.iloc[-1]
-    rows.append(
+    each = returns.iloc[:-1]
+    frame = pd.DataFrame(
         {
-            "Group": str(returns.index[-1]),
-            "Credit ($)": float(whole["credit_usd"]),
-            "Max Loss ($)": float(whole["max_loss_usd"]),
-            "Return on Risk (%)": float(whole["return"]),
-            "Annualized (%)": float(whole["annualized"]),
+            "Group": [c.group for c in risk.condors],
+            "Expiry": expiries,
+            "Days": odds["days"].to_numpy(dtype=int),
+            "ATM IV": moves["atm_iv"].to_numpy(dtype=float),
+            "Expected Move (SPX pts)": moves["move_points"].to_numpy(dtype=float),
+            "Expected Move (%)": moves["move_fraction"].to_numpy(dtype=float),
+            "Short Put": odds["short_put"].to_numpy(dtype=float),
+            "P(Below Short Put) (%)": odds["prob_below_short_put"].to_numpy(dtype=float),
+            "Short Call": odds["short_call"].to_numpy(dtype=float),
+            "P(Above Short Call) (%)": odds["prob_above_short_call"].to_numpy(dtype=float),
+            "P(Between Shorts) (%)": odds["prob_between"].to_numpy(dtype=float),
+            "Credit ($)": each["credit_usd"].to_numpy(dtype=float),
+            "Max Loss ($)": each["max_loss_usd"].to_numpy(dtype=float),
+            "Return on Risk (%)": each["return"].to_numpy(dtype=float),
+            "Annualized (%)": each["annualized"].to_numpy(dtype=float),
         }
     )
-    return pd.DataFrame(rows)
+    whole = returns.iloc[-1]
+    book = {
+        "Group": str(returns.index[-1]),
+        "Credit ($)": float(whole["credit_usd"]),
+        "Max Loss ($)": float(whole["max_loss_usd"]),
+        "Return on Risk (%)": float(whole["return"]),
+        "Annualized (%)": float(whole["annualized"]),
+    }
+    return pd.concat([frame, pd.DataFrame([book])], ignore_index=True)
 
 
 def held_hedge_table(risk: RiskReport, liquidity: Liquidity) -> pd.DataFrame:

@@ -179,3 +179,22 @@ def test_structure_totals_carry_credit_and_max_loss(outputs: Outputs) -> None:
     assert whole["Value ($)"] == pytest.approx(parts["Value ($)"].sum())
     assert whole["P&L VIX +6 ($)"] == pytest.approx(parts["P&L VIX +6 ($)"].sum())
     assert math.isnan(whole["$Delta (per pt)"])  # SPX and VIX points do not add up
+
+
+def test_condor_table_by_hand(outputs: Outputs) -> None:
+    (table,) = [frame for title, frame in outputs.risk_book if title.startswith("Condors")]
+    row = table.set_index("Group").loc["IC1"]
+    t = 30 / 365
+
+    def below(strike: float, iv: float) -> float:  # N(-d2), lognormal, r 5%, q 0
+        d2 = (math.log(4000 / strike) + (0.05 - iv * iv / 2) * t) / (iv * math.sqrt(t))
+        return 0.5 * (1 + math.erf(-d2 / math.sqrt(2)))
+
+    assert row["P(Below Short Put) (%)"] == pytest.approx(below(3800, 0.21), rel=1e-9)
+    assert row["P(Above Short Call) (%)"] == pytest.approx(1 - below(4200, 0.14), rel=1e-9)
+    # ATM IV: 0.21 at 3800 and 0.14 at 4200, linear in strike at SPX 4000
+    assert row["ATM IV"] == pytest.approx(0.175)
+    assert row["Expected Move (SPX pts)"] == pytest.approx(4000 * 0.175 * math.sqrt(t))
+    assert (row["Credit ($)"], row["Max Loss ($)"]) == pytest.approx((1480.0, 18520.0))
+    assert row["Annualized (%)"] == pytest.approx(1480 / 18520 * 365 / 30)
+    assert table["Group"].iloc[-1] == "All condors"
