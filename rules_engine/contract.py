@@ -17,11 +17,13 @@ SPX_OPTIONS = "SPX Options"
 HISTORY = "History"
 CALENDAR = "Calendar"
 SETTINGS = "Settings"
+RULES = "Rules"
 
 HEDGE = "Hedge"
 SIGNALS = "Signals"
 RISK = "Risk"
 RUN = "Run"
+LOG = "Log"
 
 #: Input sheets: the user's; read, never written.
 INPUT_SHEETS = (
@@ -33,11 +35,13 @@ INPUT_SHEETS = (
     HISTORY,
     CALENDAR,
     SETTINGS,
+    RULES,
 )
 #: Sheets a recompute cannot do without.
 REQUIRED_SHEETS = (POSITIONS, MARKET, HISTORY)
-#: Output sheets: the engine's; rewritten whole on every recompute.
-OWNED_SHEETS = (HEDGE, SIGNALS, RISK, RUN)
+#: Output sheets: the engine's; rewritten whole on every recompute. Log keeps the rows of earlier
+#: recomputes (read back before it is rewritten) and gains one row per layer per recompute.
+OWNED_SHEETS = (HEDGE, SIGNALS, RISK, RUN, LOG)
 
 #: Cell A1 of every owned sheet starts with this text. A same-named sheet without it is the
 #: user's, and the engine refuses to overwrite it.
@@ -116,7 +120,24 @@ SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("value", "Value", "text", True),
         Column("description", "Description", "text", False),
     ),
+    RULES: (
+        Column("layer", "Layer", "number", True, limit=100.0),
+        Column("trigger", "Trigger", "text", True),
+        Column("note", "Note", "text", False),
+    ),
 }
+
+#: The Log sheet's columns (a table under its title row), one row per layer per recompute.
+LOG_COLUMNS = (
+    "Run (UTC)",
+    "Inputs Hash",
+    "Layer",
+    "Status",
+    "Instrument",
+    "Contracts",
+    "Cost ($)",
+    "Share Covered",
+)
 
 
 @dataclass(frozen=True)

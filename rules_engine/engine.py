@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -364,19 +365,29 @@ def build_context(inputs: Inputs, settings: Mapping[str, Any], risk: RiskReport)
     )
 
 
-def recompute(inputs: Inputs, host: PluginHost) -> Outputs:
+@dataclass(frozen=True)
+class RunOptions:
+    """What a recompute takes besides the workbook: the moment it runs (UTC; only the Log sheet
+    records it) and a sizer named for this run only (`alvh recompute --sizer NAME`)."""
+
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    sizer: str | None = None
+
+
+def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = None) -> Outputs:
     """Everything the engine writes, from the workbook's inputs and the loaded plugins.
 
-    Deterministic: the same inputs and plugins give the same cells (no wall-clock time is written,
-    so recomputing an unchanged workbook rewrites identical sheets).
+    Deterministic apart from the Log sheet's time stamp: the same inputs and plugins give the
+    same cells, so recomputing an unchanged workbook changes no layer.
     """
+    options = options or RunOptions()
     as_of = inputs.market["as_of"]
     settings, issues = resolve_settings(inputs.settings, host.declared_settings)
     issues = [*inputs.warnings, *issues]
-    sizer_name = str(settings["engine.sizer"])
+    sizer_name = options.sizer or str(settings["engine.sizer"])
     sizer_entry = host.sizers.get(sizer_name)
     if sizer_entry is None:
-        issues.append(_unknown_sizer(inputs, host, sizer_name))
+        issues.append(_unknown_sizer(inputs, host, sizer_name, options.sizer is not None))
     if any(i.severity == "error" for i in issues):
         return failed_outputs(host, issues, as_of)
     state, market_issues = _market_state(inputs, settings)
@@ -445,15 +456,19 @@ def _book_tables(
     return tuple((title, frame) for title, frame in tables if not frame.empty)
 
 
-def _unknown_sizer(inputs: Inputs, host: PluginHost, name: str) -> Issue:
-    """The error for an `engine.sizer` that names no loaded sizer, with what could be meant."""
-    cell = inputs.settings.get("engine.sizer")
+def _unknown_sizer(inputs: Inputs, host: PluginHost, name: str, from_command: bool) -> Issue:
+    """The error for a sizer name (`engine.sizer`, or `--sizer` on the command line) that no
+    loaded plugin provides, with what could be meant."""
     known = ", ".join(sorted(host.sizers)) or "none loaded"
     failed = ", ".join(sorted({f.plugin for f in host.failures}))
     hint = f"; plugins that failed to load: {failed} (see Plugins below)" if failed else ""
+    message = f"names {name!r}, which no loaded plugin provides (loaded: {known}){hint}"
+    if from_command:
+        return Issue("error", f"--sizer {message}", source="engine")
+    cell = inputs.settings.get("engine.sizer")
     return Issue(
         "error",
-        f"engine.sizer names {name!r}, which no loaded plugin provides (loaded: {known}){hint}",
+        f"engine.sizer {message}",
         SETTINGS,
         cell.cell if cell else None,
         "Value",

@@ -18,15 +18,21 @@ from rules_engine.contract import NUMBER_FORMAT_IDS
 from rules_engine.risk.market import Scenario
 
 if TYPE_CHECKING:
+    from rules_engine.composite import Composite
     from rules_engine.risk.report import RiskReport
 
 SettingType = Literal["float", "int", "bool", "str", "date"]
 Severity = Literal["error", "warning", "info"]
-LayerStatus = Literal["ACTIVE", "STANDBY"]
+#: A new layer is ACTIVE (buy now), STANDBY (planned, waiting for its trigger) or UNFUNDED
+#: (triggered or planned, but the premium budget cannot pay for it); a hedge already held is HOLD,
+#: TAKE PROFIT or ROLL, as its exit rules say.
+LayerStatus = Literal["ACTIVE", "STANDBY", "UNFUNDED", "HOLD", "TAKE PROFIT", "ROLL"]
 #: What a hedge layer buys.
 HedgeKind = Literal["vix_call", "vix_call_spread", "vix_future", "etp"]
 HEDGE_KINDS_OF_LAYERS: tuple[str, ...] = get_args(HedgeKind)
 LAYER_STATUSES: tuple[str, ...] = get_args(LayerStatus)
+#: The statuses of a held hedge's row.
+HELD_STATUSES: tuple[str, ...] = ("HOLD", "TAKE PROFIT", "ROLL")
 #: How a recompute ended: what the CLI's exit code and the Run sheet's status say.
 RunStatus = Literal["ok", "input errors", "plugin failed", "internal error"]
 
@@ -59,6 +65,9 @@ class Reading:
     triggered: bool
     strength: float
     explanation: str
+    #: Further named figures a rule may test (`event_window.days`): identifiers to finite numbers
+    #: or bools.
+    details: Mapping[str, float | bool] = field(default_factory=dict)
 
 
 #: What a signal watches; sizers may weigh signals by category.
@@ -92,7 +101,18 @@ class HedgeLayer:
 
     `kind` says what is bought, so that the engine can value the layer in any scenario: a VIX call
     (`strike`), a VIX call spread (long `strike`, short `short_strike`), a VIX future, or shares
-    of the VIX ETP named in `underlying` (VXX, UVXY, ...)."""
+    of the VIX ETP named in `underlying` (VXX, UVXY, ...).
+
+    `cost` is premium paid ($): contracts x price x multiplier for options, 0 for a future (it is
+    margined) and for ETP shares (capital, not premium); `notional` is the $ exposure of a future
+    or the value of ETP shares, reported apart from the premium budget. `payoff_by_scenario` is
+    the layer's net P&L ($) in each scenario: what it fetches closed there less what it cost.
+    `target_share` is the share of the projected loss the layer is meant to offset and
+    `share_of_loss_covered` what its contracts do offset; `cost_to_target` is the further premium
+    ($) that would reach the target. `carry_per_day`, `carry_to_roll` and `cost_if_no_spike` are
+    $ (negative: the hedge loses value) with the VIX futures curve rolling down as it stands.
+    `held_group` names the Positions Group of a hedge already held (statuses HOLD, TAKE PROFIT,
+    ROLL)."""
 
     layer: int
     status: LayerStatus
@@ -112,6 +132,47 @@ class HedgeLayer:
     exit_rule: str
     kind: HedgeKind = "vix_call"
     short_strike: float | None = None
+    target_share: float | None = None
+    notional: float = 0.0
+    carry_to_roll: float | None = None
+    cost_if_no_spike: float | None = None
+    cost_to_target: float | None = None
+    held_group: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A Rules sheet row: the layer it gates, its trigger expression and where it was read."""
+
+    layer: int
+    expression: str
+    cell: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """A layer's trigger evaluated: `fired` is None when the expression could not be evaluated
+    (then `reason` says why); otherwise `reason` shows the figures it read."""
+
+    layer: int
+    expression: str
+    fired: bool | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoggedLayer:
+    """One layer as an earlier recompute left it (a row of the Log sheet)."""
+
+    run: dt.datetime
+    inputs_hash: str
+    layer: int
+    status: str
+    instrument: str
+    contracts: int
+    cost: float
+    covered: float
 
 
 @dataclass(frozen=True)
@@ -184,6 +245,10 @@ class Inputs:
     spx_options: pd.DataFrame | None = None
     market_cells: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[Issue, ...] = ()
+    #: The Rules sheet (optional): one trigger per layer.
+    rules: tuple[Rule, ...] = ()
+    #: The Log sheet's rows from earlier recomputes (oldest first).
+    log: tuple[LoggedLayer, ...] = ()
 
     def cell(self, sheet: str, row: int, fieldname: str) -> str:
         """The A1 address of `fieldname` in spreadsheet row `row` of `sheet` ("" if unknown)."""
@@ -216,6 +281,12 @@ class Context:
     risk: RiskReport | None = None
     vix_options: pd.DataFrame | None = None
     spx_options: pd.DataFrame | None = None
+    #: The Rules sheet's triggers evaluated on this run's readings and risk, by layer number.
+    rules: Mapping[int, RuleResult] = field(default_factory=dict)
+    #: The layers of the last recompute, from the Log sheet (empty on a first run).
+    previous: tuple[LoggedLayer, ...] = ()
+    #: The composite warning level of this run's readings (rules_engine/composite.py).
+    composite: Composite | None = None
 
     def isolated(self) -> Context:
         """A deep copy for one plugin call: frames, mappings and the risk report are its own."""
@@ -230,6 +301,9 @@ class Context:
             risk=None if self.risk is None else self.risk.isolated(),
             vix_options=None if self.vix_options is None else self.vix_options.copy(deep=True),
             spx_options=None if self.spx_options is None else self.spx_options.copy(deep=True),
+            rules=MappingProxyType(dict(self.rules)),
+            previous=tuple(self.previous),
+            composite=self.composite,
         )
 
 
@@ -299,6 +373,8 @@ class Outputs:
     risk_tables: tuple[tuple[str, pd.DataFrame], ...] = ()
     #: Titled book tables shown under Structures (summary, condors' odds, existing hedges).
     risk_book: tuple[tuple[str, pd.DataFrame], ...] = ()
+    #: The Log sheet's rows: those of earlier recomputes, then this run's (oldest first).
+    log: tuple[LoggedLayer, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -13,7 +13,7 @@ import os
 import traceback
 from collections.abc import Callable, Sequence
 
-from rules_engine.engine import failed_outputs, recompute
+from rules_engine.engine import RunOptions, failed_outputs, recompute
 from rules_engine.guarded import describe_exception
 from rules_engine.host import PluginHost
 from rules_engine.layout import lay_out
@@ -35,18 +35,21 @@ class WriteFailed(WorkbookError):
         self.outputs = outputs
 
 
-def recompute_workbook(read: Reader, write: Writer, host: PluginHost) -> Outputs:
+def recompute_workbook(
+    read: Reader, write: Writer, host: PluginHost, options: RunOptions | None = None
+) -> Outputs:
     """Recompute a workbook through an adapter and return what was written.
 
     A WorkbookError from `read` propagates unchanged (nothing was computed or written); one from
-    `write` is raised as `WriteFailed`.
+    `write` is raised as `WriteFailed`. `options` default to this moment and the Settings' sizer.
     """
+    options = options or RunOptions()
     try:
         inputs = read()
     except InputError as exc:
         outputs = failed_outputs(host, exc.issues)
     else:
-        outputs = _recompute(inputs, host)
+        outputs = _recompute(inputs, host, options)
     try:
         write(lay_out(outputs))
     except WorkbookError as exc:
@@ -54,10 +57,10 @@ def recompute_workbook(read: Reader, write: Writer, host: PluginHost) -> Outputs
     return outputs
 
 
-def _recompute(inputs: Inputs, host: PluginHost) -> Outputs:
+def _recompute(inputs: Inputs, host: PluginHost, options: RunOptions) -> Outputs:
     """The engine's result, or, if alvh itself fails, a Run sheet that says so."""
     try:
-        return recompute(inputs, host)
+        return recompute(inputs, host, options)
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()

@@ -147,10 +147,36 @@ def _checked_reading(reading: object) -> Reading | _Rejected:
         problems.append(f"strength {strength!r:.40} is not a number in [0, 1]")
     if not isinstance(explanation, str):
         problems.append(f"explanation {explanation!r:.40} is not text")
+    details = _checked_details(reading.details, problems)
     if problems:
         return _Rejected("returned a bad Reading: " + "; ".join(problems))
     assert force is not None and isinstance(explanation, str)
-    return Reading(number, bool(triggered), force, str(explanation))
+    return Reading(number, bool(triggered), force, str(explanation), details)
+
+
+#: Most named figures one Reading may carry (a rule reads them; a flood is garbage).
+MAX_DETAILS = 32
+
+
+def _checked_details(details: object, problems: list[str]) -> dict[str, float | bool]:
+    """A reading's `details` as plain identifiers to finite numbers or bools."""
+    if not isinstance(details, Mapping):
+        problems.append(f"details {details!r:.40} is not a mapping")
+        return {}
+    if len(details) > MAX_DETAILS:
+        problems.append(f"details has {len(details)} entries, at most {MAX_DETAILS}")
+        return {}
+    clean: dict[str, float | bool] = {}
+    for key, raw in details.items():
+        if not (isinstance(key, str) and key.isidentifier() and not key.startswith("_")):
+            problems.append(f"details key {key!r:.30} is not a name (letters, digits, _)")
+        elif isinstance(raw, bool | np.bool_):
+            clean[key] = bool(raw)
+        elif (number := _real(raw)) is not None:
+            clean[key] = number
+        else:
+            problems.append(f"details[{key!r}] {raw!r:.20} is not a finite number or bool")
+    return clean
 
 
 def _checked_layers(layers: object) -> tuple[HedgeLayer, ...] | _Rejected:
@@ -189,6 +215,13 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
         "multiplier": (layer.multiplier, None),
         "share_of_loss_covered": (layer.share_of_loss_covered, 0.0),
         "carry_per_day": (layer.carry_per_day, None),
+        "notional": (layer.notional, 0.0),
+    }
+    optional = {
+        "target_share": (layer.target_share, 0.0),
+        "carry_to_roll": (layer.carry_to_roll, None),
+        "cost_if_no_spike": (layer.cost_if_no_spike, None),
+        "cost_to_target": (layer.cost_to_target, 0.0),
     }
     values: dict[str, float] = {}
     for name, (raw, floor) in fields.items():
@@ -199,6 +232,17 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
             problems.append(f"layer {n}: {name} {number:g} is negative")
         else:
             values[name] = number
+    maybe: dict[str, float | None] = {}
+    for name, (stated, floor) in optional.items():
+        given = None if stated is None else _real(stated)
+        if stated is not None and given is None:
+            problems.append(f"layer {n}: {name} {stated!r:.20} is not a finite number or None")
+        elif given is not None and floor is not None and given < floor:
+            problems.append(f"layer {n}: {name} {given:g} is negative")
+        else:
+            maybe[name] = given
+    if layer.held_group is not None and not isinstance(layer.held_group, str):
+        problems.append(f"layer {n}: held_group {layer.held_group!r:.20} is not text")
     if "multiplier" in values and values["multiplier"] <= 0:
         problems.append(f"layer {n}: multiplier {values['multiplier']:g} is not above 0")
     payoffs: dict[Scenario, float] = {}
@@ -238,6 +282,8 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
         problems.append(f"layer {n}: short_strike {layer.short_strike!r:.20} is not a price")
     if layer.kind == "vix_call_spread" and (short is None or short <= values.get("strike", 0.0)):
         problems.append(f"layer {n}: a call spread needs a short_strike above its strike")
+    if layer.status == "ACTIVE" and isinstance(contracts, numbers.Integral) and contracts == 0:
+        problems.append(f"layer {n}: ACTIVE with 0 contracts (say STANDBY or UNFUNDED, and why)")
     if problems:
         return problems
     assert isinstance(contracts, numbers.Integral)
@@ -260,6 +306,12 @@ def _checked_layer(layer: object) -> HedgeLayer | list[str]:
         exit_rule=str(layer.exit_rule),
         kind=layer.kind,
         short_strike=short,
+        target_share=maybe["target_share"],
+        notional=values["notional"],
+        carry_to_roll=maybe["carry_to_roll"],
+        cost_if_no_spike=maybe["cost_if_no_spike"],
+        cost_to_target=maybe["cost_to_target"],
+        held_group=None if layer.held_group is None else str(layer.held_group),
     )
 
 

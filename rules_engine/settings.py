@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from rules_engine.composite import COMPOSITE_SETTINGS
 from rules_engine.contract import SETTINGS
 from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
 from rules_engine.models import CellValue, Issue, Setting, SettingCell
@@ -272,6 +273,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         maximum=5.0,
     ),
     *LIQUIDITY_SETTINGS,
+    *COMPOSITE_SETTINGS,
 )
 
 
