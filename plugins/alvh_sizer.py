@@ -1,28 +1,47 @@
-"""Built-in sizer `alvh`: the Adaptive Layered VIX Hedge, first cut.
+"""Built-in sizer `alvh`: the Adaptive Layered VIX Hedge.
 
-It reads the book only through the public `RiskReport` in `ctx.risk`, as any third-party sizer
-would. Layer 1 (ACTIVE): long VIX calls whose payoff in the primary spike (the core setting
-`scenario.primary_spike`, VIX +6 by default) offsets a
-hedge ratio of the book's projected loss, net of existing hedges; the ratio moves from 0.40 to
-0.60 as signal stress (the mean strength of the evaluated signals) rises. Layer 2 is planned with
-a longer expiry and stays STANDBY until signal stress confirms deterioration. New spending
-respects a carry budget: hedge premium as a share of the condors' credit (VixShield pages use
-18-28%). Calls are bought at the ask (the VIX Options chain's, else the liquidity model's, on the
-exchange tick) and valued at what they fetch in the spike: the bid, with spreads widened by
-`liquidity.stress_widening` (2018-02-05: SPX option spreads +92%).
+It reads the book only through the public API (`ctx.risk`, `ctx.rules`, `ctx.composite`), as any
+third-party sizer would. The plan (README "The alvh sizer"):
+
+- Layers sit on a tenor ladder (`alvh.ladder`, preset 30/110/220 days weighted 0.4/0.4/0.2 of the
+  projected loss in the primary spike). Layer 1 is the base layer; its target share rises from its
+  ladder share to `alvh.hedge_ratio_max` with the composite warning level:
+  target_1 = share_1 + (ratio_max - share_1) x composite. Layers 2.. are confirmation layers at
+  their ladder shares, ACTIVE only when their Rules-sheet trigger fires.
+- Each layer buys VIX calls at its strike rule (% above the future of its expiry, or a call delta)
+  on the listed expiry nearest its tenor, priced at the ask (chain, else model mid + spread, on the
+  tick) and valued at what they fetch in the spike (the bid, spreads widened). Existing hedges are
+  matched to the nearest rung and valued the same way; their gain reduces that layer's need.
+- Premium spent by ACTIVE layers stays within `hedge.premium_budget` x the premium the SPX book
+  took in, less the option premium of the hedges held (a future's or ETP's notional is never
+  premium). When the budget binds, cheaper structures the settings allow are tried (a call
+  spread, a further strike, the next shorter expiry) and the one covering most is bought; then
+  contracts are scaled down. A triggered layer the budget cannot fund is UNFUNDED; a planned one
+  is STANDBY and says what it would cost and whether the budget could fund it.
+- Exits are set before entry and never fire at the spike the layer is sized for: take profit
+  (sell half) when the layer's VIX future reaches its level in a spike `alvh.take_profit_spike`
+  times the design spike, or when the layer is worth `alvh.take_profit_multiple` x its cost (raised
+  above its worth at the design spike if needed); close or roll at `alvh.roll_dte` days to expiry.
+  Held hedges get HOLD, TAKE PROFIT or ROLL by the same rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from rules_engine import (
     Context,
     HedgeLayer,
+    Instrument,
+    LayerStatus,
     Liquidity,
     Reading,
     RiskReport,
@@ -30,27 +49,73 @@ from rules_engine import (
     Setting,
     Sizer,
     VixCall,
+    VixCallSpread,
+    held_hedges,
     hookimpl,
 )
 
 VIX_OPTION_MULTIPLIER = 100.0
+#: What a structure name in `alvh.structures` stands for.
+STRUCTURES = ("call", "call_spread", "further_strike", "shorter_expiry")
+
+
+def parse_ladder(text: object) -> tuple[tuple[int, float], ...]:
+    """`"30:0.4,110:0.4,220:0.2"` -> ((30, 0.4), (110, 0.4), (220, 0.2)): tenors in days,
+    ascending and distinct, each with its share of the projected loss; the shares are a whole."""
+    rungs = []
+    for part in str(text).split(","):
+        days, sep, share = part.partition(":")
+        try:
+            rung = (int(days.strip()), float(share.strip()))
+        except ValueError:
+            raise ValueError(f"{part.strip()!r} is not days:share, e.g. 30:0.4") from None
+        if not sep or not 1 <= rung[0] <= 400 or not 0.0 < rung[1] <= 1.0:
+            raise ValueError(f"{part.strip()!r}: days 1-400 and a share above 0 up to 1")
+        rungs.append(rung)
+    tenors = [d for d, _ in rungs]
+    if tenors != sorted(set(tenors)):
+        raise ValueError(f"tenors {tenors} must rise and differ")
+    total = sum(share for _, share in rungs)
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"the shares sum to {total:g}; they must sum to a whole (1)")
+    return tuple(rungs)
+
+
+def parse_structures(text: object) -> tuple[str, ...]:
+    """`"call,call_spread"` -> the structures the budget may fall back on, `call` first."""
+    names = tuple(dict.fromkeys(p.strip() for p in str(text).split(",") if p.strip()))
+    unknown = [n for n in names if n not in STRUCTURES]
+    if unknown or "call" not in names:
+        raise ValueError(f"use 'call' and any of {', '.join(STRUCTURES[1:])}; got {text!r}")
+    return names
+
 
 SETTINGS = (
     Setting(
-        "alvh.hedge_ratio_min",
-        0.40,
-        "float",
-        "Share of the projected loss layer 1 offsets when no signal warns.",
-        minimum=0.0,
-        maximum=2.0,
+        "alvh.ladder",
+        "30:0.4,110:0.4,220:0.2",
+        "str",
+        "Tenor ladder: days:share per layer (layer 1 first), shares of the projected loss in "
+        "the primary spike that sum to a whole. Preset 30/110/220 days weighted 4/4/2 (ALVH: "
+        "a near base layer, a middle and a far confirmation layer).",
+        check=parse_ladder,
     ),
     Setting(
         "alvh.hedge_ratio_max",
         0.60,
         "float",
-        "Share of the projected loss layer 1 offsets at full signal stress.",
+        "Layer 1's target share at full warning (composite 1); at composite 0 it is its ladder "
+        "share. The method sizes the base layer at 40-60% of the projected loss.",
         minimum=0.0,
         maximum=2.0,
+    ),
+    Setting(
+        "alvh.strike_rule",
+        "otm",
+        "str",
+        "How each layer picks its strike: otm (alvh.strike_otm above the future of its expiry) "
+        "or delta (the listed strike whose call delta is nearest alvh.strike_delta).",
+        choices=("otm", "delta"),
     ),
     Setting(
         "alvh.strike_otm",
@@ -61,6 +126,14 @@ SETTINGS = (
         maximum=3.0,
     ),
     Setting(
+        "alvh.strike_delta",
+        0.25,
+        "float",
+        "Call delta the delta strike rule aims at (per VIX future point, 0-1).",
+        minimum=0.01,
+        maximum=0.99,
+    ),
+    Setting(
         "alvh.strike_increment",
         1.0,
         "float",
@@ -69,58 +142,38 @@ SETTINGS = (
         maximum=10.0,
     ),
     Setting(
-        "alvh.target_dte",
-        45,
-        "int",
-        "Layer 1 expiry: the VIX expiry nearest this many calendar days.",
-        minimum=1,
-        maximum=400,
+        "alvh.structures",
+        "call,call_spread,further_strike,shorter_expiry",
+        "str",
+        "What the plan may buy when the premium budget binds, besides the call: call_spread "
+        "(long the call, short alvh.spread_width higher), further_strike (alvh.strike_otm + 15 "
+        "points further out), shorter_expiry (the listed expiry before the layer's).",
+        check=parse_structures,
     ),
     Setting(
-        "alvh.layer2_target_dte",
-        110,
-        "int",
-        "Layer 2 expiry: nearest this many days (a 30/110/220 DTE ladder is common).",
-        minimum=1,
-        maximum=400,
-    ),
-    Setting(
-        "alvh.layer2_ratio",
-        0.25,
+        "alvh.spread_width",
+        10.0,
         "float",
-        "Extra share of the projected loss layer 2 offsets once active.",
-        minimum=0.0,
-        maximum=2.0,
+        "Width of the call spread tried when the budget binds (VIX points).",
+        minimum=0.5,
+        maximum=100.0,
     ),
     Setting(
-        "alvh.layer2_confirmations",
-        2,
-        "int",
-        "Layer 2 turns ACTIVE only when at least this many signals are triggered.",
-        minimum=1,
-        maximum=100,
-    ),
-    Setting(
-        "alvh.layer2_trigger_stress",
-        0.5,
+        "alvh.take_profit_spike",
+        2.0,
         "float",
-        "Signal stress (0-1) needed, with the confirmations, for layer 2 to turn ACTIVE.",
-        minimum=0.0,
-        maximum=1.0,
-    ),
-    Setting(
-        "alvh.carry_budget",
-        0.25,
-        "float",
-        "Most hedge premium to pay, as a share of the condors' credit (VixShield: 18-28%).",
-        minimum=0.0,
-        maximum=5.0,
+        "Take profit (sell half) when the layer's VIX future reaches its level in a spike this "
+        "many times the spike it is sized for: never at the design spike itself (selling there "
+        "sold half the hedge days before the 2018 and 2020 peaks).",
+        minimum=1.1,
+        maximum=10.0,
     ),
     Setting(
         "alvh.take_profit_multiple",
-        2.0,
+        3.0,
         "float",
-        "Exit rule: sell half of a layer when it is worth this multiple of its cost.",
+        "...or when the layer is worth this multiple of its cost (raised, per layer, above its "
+        "worth in the design spike so that it cannot fire there).",
         minimum=1.0,
         maximum=100.0,
     ),
@@ -128,25 +181,93 @@ SETTINGS = (
         "alvh.roll_dte",
         21,
         "int",
-        "Exit rule: close or roll a layer at this many days to expiry.",
+        "Exit rule: close or roll a layer at this many days to expiry (VIX options lose value "
+        "fastest in their last weeks).",
         minimum=0,
         maximum=365,
     ),
 )
 
 
-def signal_stress(readings: Mapping[str, Reading]) -> float:
-    """Mean strength of the evaluated signals (0 when none could be evaluated)."""
-    if not readings:
-        return 0.0
-    return sum(r.strength for r in readings.values()) / len(readings)
+# --- the inputs every layer shares --------------------------------------------------------------
 
 
-def nearest_expiry(expiries: list[dt.date], as_of: dt.date, target_days: int) -> dt.date:
-    """The listed expiry closest to the target; ties go to the later one."""
-    live = [e for e in expiries if (e - as_of).days > 0]
+@dataclass(frozen=True)
+class Plan:
+    """What every layer is sized against."""
+
+    ctx: Context
+    risk: RiskReport
+    settings: Mapping[str, Any]
+    liquidity: Liquidity
+    primary: Scenario
+    loss: float
+    composite: float
+    horizons: Mapping[str, float]
+
+    @property
+    def chain(self) -> pd.DataFrame | None:
+        return self.ctx.vix_options
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One candidate structure for a layer, priced: per contract cost and net P&L."""
+
+    instrument: Instrument
+    label: str
+    price: float
+    source: str
+    per_contract_cost: float
+    per_contract_pay: float
+    net_by_scenario: Mapping[Scenario, float]
+
+    def contracts_for(self, need: float) -> int:
+        """Contracts whose primary-spike P&L reaches `need` dollars (0 if it does not gain)."""
+        if need <= 0 or self.per_contract_pay <= 0:
+            return 0
+        return math.ceil(need / self.per_contract_pay - 1e-9)
+
+    def affordable(self, budget: float) -> int:
+        if self.per_contract_cost <= 0:
+            return 0
+        return max(math.floor(max(budget, 0.0) / self.per_contract_cost + 1e-9), 0)
+
+
+def price(plan: Plan, instrument: Instrument) -> Priced:
+    """The instrument bought now and closed in each scenario, per contract, in dollars."""
+    risk = plan.risk
+    quote = instrument.entry(risk, plan.chain)
+    scenarios = list(risk.scenarios)
+    closed = instrument.values(risk, scenarios, plan.chain)
+    net = {
+        sc: float((value - quote.price) * instrument.multiplier)
+        for sc, value in zip(scenarios, closed, strict=True)
+    }
+    return Priced(
+        instrument,
+        instrument.label,
+        quote.price,
+        quote.source,
+        quote.price * instrument.multiplier,
+        net[plan.primary],
+        net,
+    )
+
+
+# --- strikes and expiries -----------------------------------------------------------------------
+
+
+def nearest_expiry(
+    expiries: Sequence[dt.date], as_of: dt.date, target_days: int, roll_dte: int = 0
+) -> dt.date:
+    """The listed expiry closest to the target among those that outlive the roll rule (a layer
+    bought inside its roll window would be rolled at once); ties go to the later one."""
+    live = [e for e in expiries if (e - as_of).days > roll_dte]
     if not live:
-        raise ValueError("the VIX Futures sheet has no expiry after the as-of date")
+        raise ValueError(
+            f"the VIX futures curve has no expiry more than {roll_dte} days after the as-of date"
+        )
     return min(live, key=lambda e: (abs((e - as_of).days - target_days), -e.toordinal()))
 
 
@@ -154,139 +275,418 @@ def round_strike(value: float, increment: float) -> float:
     return round(round(value / increment) * increment, 10)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """The shared inputs of both layers."""
-
-    ctx: Context
-    risk: RiskReport
-    settings: Mapping[str, Any]
-    primary: Scenario
-    scenarios: tuple[Scenario, ...]
-    loss: float
-    existing: float
-
-
-def _contracts_for(need: float, per_contract: float) -> int:
-    if need <= 0 or per_contract <= 0:
-        return 0
-    return math.ceil(need / per_contract - 1e-9)
-
-
-def build_layer(
-    plan: Plan, number: int, target_dte: int, need: float, budget: float | None
-) -> tuple[HedgeLayer, str]:
-    """A VIX call layer covering `need` dollars of primary-spike loss; `budget` caps its cost."""
-    risk, s = plan.risk, plan.settings
-    expiries = [expiry for expiry, _ in risk.futures_curve]
-    expiry = nearest_expiry(expiries, risk.as_of, target_dte)
+def strike_for(plan: Plan, expiry: dt.date, extra_otm: float = 0.0) -> tuple[float, str]:
+    """The strike the rule picks for this expiry, and how it was picked."""
+    s, risk = plan.settings, plan.risk
+    increment = float(s["alvh.strike_increment"])
     forward = risk.vix_future(expiry)
-    strike = round_strike(
-        forward * (1 + float(s["alvh.strike_otm"])), float(s["alvh.strike_increment"])
-    )
-    chain = plan.ctx.vix_options
-    call = VixCall(expiry, strike, liquidity=Liquidity.from_settings(s))
-    q = call.entry(risk, chain)
-    per_contract = {
-        sc: (call.value(risk, sc, chain) - q.price) * VIX_OPTION_MULTIPLIER for sc in plan.scenarios
-    }
-    primary_pay = per_contract[plan.primary]
-    contracts = _contracts_for(need, primary_pay)
-    note = ""
-    cost_each = q.price * VIX_OPTION_MULTIPLIER
-    if budget is not None and contracts * cost_each > budget + 1e-9:
-        allowed = max(math.floor(max(budget, 0.0) / cost_each + 1e-9), 0)
-        note = (
-            f"; capped by the carry budget: {contracts} contracts would cost "
-            f"${contracts * cost_each:,.0f}, budget left ${max(budget, 0.0):,.0f}"
+    if s["alvh.strike_rule"] == "delta" and not extra_otm:
+        target = float(s["alvh.strike_delta"])
+        grid = np.arange(round_strike(forward, increment), forward * 4.0, increment)
+        deltas = [risk.vix_option(expiry, float(k)).delta for k in grid]
+        best = float(grid[int(np.argmin(np.abs(np.array(deltas) - target)))])
+        return best, f"the call nearest delta {target:g} on the {expiry:%Y-%m-%d} future"
+    otm = float(s["alvh.strike_otm"]) + extra_otm
+    strike = max(round_strike(forward * (1.0 + otm), increment), increment)
+    return strike, f"{otm:.0%} above the {expiry:%Y-%m-%d} VIX future {forward:.2f}"
+
+
+def candidates(plan: Plan, expiry: dt.date) -> list[tuple[str, Instrument]]:
+    """The structures this layer may buy, the plain call first."""
+    s, risk = plan.settings, plan.risk
+    allowed = parse_structures(s["alvh.structures"])
+    strike, _ = strike_for(plan, expiry)
+    out: list[tuple[str, Instrument]] = [
+        ("call", VixCall(expiry, strike, liquidity=plan.liquidity))
+    ]
+    if "call_spread" in allowed:
+        short = strike + float(s["alvh.spread_width"])
+        out.append(("call_spread", VixCallSpread(expiry, strike, short, plan.liquidity)))
+    if "further_strike" in allowed:
+        further, _ = strike_for(plan, expiry, extra_otm=0.15)
+        if further > strike:
+            out.append(("further_strike", VixCall(expiry, further, liquidity=plan.liquidity)))
+    if "shorter_expiry" in allowed:
+        earlier = [e for e, _ in risk.futures_curve if risk.as_of < e < expiry]
+        if earlier and (earlier[-1] - risk.as_of).days > int(s["alvh.roll_dte"]):
+            near, _ = strike_for(plan, earlier[-1])
+            out.append(("shorter_expiry", VixCall(earlier[-1], near, liquidity=plan.liquidity)))
+    return out
+
+
+# --- held hedges ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """One Group of existing VIX hedges, valued as new hedges are (closed at the bid, spreads
+    widened in a spike), P&L from today's value."""
+
+    group: str
+    rung: int
+    labels: str
+    contracts: int
+    expiry: dt.date | None
+    value: float
+    entry_cost: float | None
+    premium: float
+    notional: float
+    net_by_scenario: Mapping[Scenario, float]
+    carry: Mapping[str, float]
+
+
+def held_groups(plan: Plan, rungs: Sequence[tuple[int, float]]) -> list[Held]:
+    """The existing hedges by Group, each matched to the ladder rung nearest its expiry."""
+    risk = plan.risk
+    legs = risk.hedge_legs
+    if legs.empty:
+        return []
+    scenarios = list(risk.scenarios)
+    frame = held_hedges(risk, scenarios, plan.liquidity)
+    later = risk.leg_prices([Scenario(0.0, 0.0, days) for days in plan.horizons.values()])
+    size = (legs["qty"] * legs["multiplier"]).to_numpy(dtype=float)
+    out = []
+    for group, rows in frame.groupby(frame["group"].astype(str), sort=False):
+        mine = legs.loc[rows.index]
+        at = legs.index.get_indexer(rows.index)
+        columns = risk.legs.index.get_indexer(rows.index)
+        expiries = [e for e in mine["expiry"] if isinstance(e, dt.date)]
+        expiry = min(expiries) if expiries else None
+        days = (expiry - risk.as_of).days if expiry else rungs[0][0]
+        rung = 1 + min(range(len(rungs)), key=lambda i: abs(rungs[i][0] - days))
+        option = (mine["kind"] == "vix_option").to_numpy()
+        entry = mine["entry_price"].to_numpy(dtype=float)
+        now = mine["price"].to_numpy(dtype=float)
+        paid = size[at] * np.where(np.isnan(entry), now, entry)
+        carry = {
+            name: float((size[at] * (later[k, columns] - now)).sum())
+            for k, name in enumerate(plan.horizons)
+        }
+        labels = [f"{q:+g} x {label}" for q, label in zip(rows["qty"], rows["label"], strict=True)]
+        out.append(
+            Held(
+                group=str(group),
+                rung=rung,
+                labels="; ".join(labels),
+                contracts=int(np.abs(mine["qty"].to_numpy(dtype=float)).max()),
+                expiry=expiry,
+                value=float(rows["value"].sum()),
+                entry_cost=None if np.isnan(entry).any() else float(paid.sum()),
+                premium=max(float(paid[option].sum()), 0.0),
+                notional=float(
+                    np.abs(size[at] * mine["underlying_price"].to_numpy())[~option].sum()
+                ),
+                net_by_scenario={sc: float((rows[sc] - rows["value"]).sum()) for sc in scenarios},
+                carry=carry,
+            )
         )
-        contracts = allowed
-    contracts, capped = call.cap(contracts, chain)
-    if capped:
-        note += f"; {capped}"
-    if primary_pay <= 0 and need > 0:
-        note += "; this call does not gain in the primary spike once sold at the widened bid"
-    theta = risk.vix_option(expiry, strike, vol=call.implied_vol(chain)).theta
+    return out
+
+
+def held_row(plan: Plan, held: Held) -> HedgeLayer:
+    """A held hedge's own row: HOLD, TAKE PROFIT or ROLL by the exit rules, and why."""
+    s, risk = plan.settings, plan.risk
     roll_dte = int(s["alvh.roll_dte"])
-    covered = contracts * primary_pay / plan.loss if plan.loss > 0 else 0.0
-    why = (
-        f"strike {s['alvh.strike_otm']:.0%} above the {expiry:%Y-%m-%d} VIX future "
-        f"{forward:.2f}; bought at {q.price:g} ({q.source}); pays ${primary_pay:,.0f} per "
-        f"contract in {plan.primary.label} sold at the bid, spreads widened "
-        f"{call.liquidity.widening:g}x{note}"
+    multiple = float(s["alvh.take_profit_multiple"])
+    days = (held.expiry - risk.as_of).days if held.expiry else None
+    status: LayerStatus
+    if days is not None and days <= roll_dte:
+        status, rule = "ROLL", f"{days} days to expiry, at or inside the {roll_dte}-day roll rule"
+    elif held.entry_cost and held.entry_cost > 0 and held.value >= multiple * held.entry_cost:
+        status = "TAKE PROFIT"
+        rule = f"worth ${held.value:,.0f}, at least {multiple:g}x its cost ${held.entry_cost:,.0f}"
+    else:
+        status = "HOLD"
+        cost = (
+            "cost unknown (no Entry Price)"
+            if held.entry_cost is None
+            else (f"cost ${held.entry_cost:,.0f}")
+        )
+        rule = f"worth ${held.value:,.0f} ({cost}); no exit rule fires"
+    gain = held.net_by_scenario[plan.primary]
+    loss = plan.loss
+    return HedgeLayer(
+        layer=held.rung,
+        status=status,
+        trigger=f"Held (Positions group {held.group}): {rule}",
+        why=(
+            f"Matched to layer {held.rung}; closed at the bid in {plan.primary.label} it makes "
+            f"${gain:,.0f} from today's value, {gain / loss:.0%} of the projected loss"
+            if loss > 0
+            else f"Matched to layer {held.rung}; the book has no projected loss to offset"
+        ),
+        instrument=held.labels,
+        underlying="VIX",
+        expiry=held.expiry or risk.as_of,
+        strike=0.0,
+        contracts=held.contracts,
+        price=0.0,
+        multiplier=1.0,
+        cost=held.premium,
+        payoff_by_scenario=dict(held.net_by_scenario),
+        share_of_loss_covered=max(gain, 0.0) / loss if loss > 0 else 0.0,
+        carry_per_day=held.carry["day"],
+        exit_rule=f"Close or roll at {roll_dte} days to expiry; take profit at {multiple:g}x cost",
+        notional=held.notional,
+        carry_to_roll=held.carry.get("roll"),
+        cost_if_no_spike=held.carry.get("condor_expiry"),
+        held_group=held.group,
     )
-    layer = HedgeLayer(
-        layer=number,
-        status="ACTIVE",
-        trigger="",
+
+
+# --- the layers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a layer buys and why that, not the plain call."""
+
+    priced: Priced
+    contracts: int
+    needed: int
+    note: str
+
+
+def choose(plan: Plan, options: Sequence[tuple[str, Priced]], need: float, budget: float) -> Choice:
+    """The plain call when the budget can pay for the target; else the structure that covers the
+    most within the budget (cheapest on a tie), scaled down to what the budget buys."""
+    call = options[0][1]
+    needed = call.contracts_for(need)
+    if call.per_contract_pay > 0 and needed * call.per_contract_cost <= budget + 1e-9:
+        return Choice(call, needed, needed, "")
+    tried = []
+    best: tuple[float, float, str, Priced, int, int] | None = None
+    for label, option in options:
+        wanted = option.contracts_for(need)
+        n = min(wanted, option.affordable(budget))
+        pay = n * option.per_contract_pay
+        tried.append(f"{option.label} {pay / plan.loss:.0%}" if plan.loss > 0 else option.label)
+        key = (pay, -n * option.per_contract_cost, label, option, n, wanted)
+        if n > 0 and (best is None or key[:2] > best[:2]):
+            best = key
+    if best is None:
+        return Choice(
+            call, 0, needed, f"no structure fits ${max(budget, 0):,.0f} (tried {', '.join(tried)})"
+        )
+    _, _, label, option, n, wanted = best
+    note = (
+        f"the budget left ${max(budget, 0):,.0f} cannot pay the {call.label} to target; "
+        f"covering most within it: {', '.join(tried)}"
+    )
+    return Choice(option, n, wanted, note)
+
+
+def exit_rule(plan: Plan, chosen: Priced, expiry: dt.date) -> str:
+    """Take-profit and roll rules fixed before entry, set beyond the design spike."""
+    s, risk, primary = plan.settings, plan.risk, plan.primary
+    spike = float(s["alvh.take_profit_spike"]) * primary.vix_points
+    level = risk.vix_future(expiry, Scenario(spike, primary.spx_move))
+    worth_at_design = chosen.per_contract_pay + chosen.per_contract_cost
+    multiple = float(s["alvh.take_profit_multiple"])
+    if chosen.per_contract_cost > 0:
+        multiple = max(multiple, math.ceil(12.5 * worth_at_design / chosen.per_contract_cost) / 10)
+    roll_dte = int(s["alvh.roll_dte"])
+    roll_day = expiry - dt.timedelta(days=roll_dte)
+    return (
+        f"Take profit, sell half: the {expiry:%b %Y} VIX future at or above {level:.2f} (its "
+        f"level in VIX {spike:+g}, {s['alvh.take_profit_spike']:g}x the {primary.label} spike "
+        f"it is sized for) or worth {multiple:g}x its cost; close or roll at {roll_dte} days to "
+        f"expiry ({roll_day:%Y-%m-%d})"
+    )
+
+
+def carry(plan: Plan, chosen: Priced, contracts: int, expiry: dt.date) -> dict[str, float | None]:
+    """Dollars the layer loses with no VIX move while the curve rolls down: a day, to its roll
+    date, and to the nearest condor expiry (closed at the bid there, against its price)."""
+    risk, instrument = plan.risk, chosen.instrument
+    size = contracts * instrument.multiplier
+    today = instrument.today(risk, plan.chain)
+    to_roll = max((expiry - risk.as_of).days - int(plan.settings["alvh.roll_dte"]), 0)
+    steps = {"day": 1.0, "roll": float(to_roll)}
+    mids = instrument.mids(risk, [Scenario(0.0, 0.0, d) for d in steps.values()], plan.chain)
+    out: dict[str, float | None] = {
+        name: size * (float(mid) - today) for name, mid in zip(steps, mids, strict=True)
+    }
+    if to_roll == 0:
+        out["roll"] = 0.0
+    horizon = plan.horizons.get("condor_expiry")
+    out["no_spike"] = None
+    if horizon is not None:
+        closed = instrument.values(risk, [Scenario(0.0, 0.0, horizon)], plan.chain)[0]
+        out["no_spike"] = size * (float(closed) - chosen.price)
+    return out
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One layer of the ladder as this run sees it."""
+
+    number: int
+    days: int
+    target: float
+    held_gain: float
+    fired: bool
+    trigger: str
+
+
+def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
+    """The layer for this rung: ACTIVE (bought, within `budget`), UNFUNDED (triggered, but the
+    budget cannot pay a contract) or STANDBY (not triggered, or nothing left to hedge)."""
+    risk, loss = plan.risk, plan.loss
+    roll_dte = int(plan.settings["alvh.roll_dte"])
+    expiry = nearest_expiry([e for e, _ in risk.futures_curve], risk.as_of, rung.days, roll_dte)
+    options = [(name, price(plan, inst)) for name, inst in candidates(plan, expiry)]
+    call = options[0][1]
+    need = rung.target * loss - rung.held_gain
+    strike_text = strike_for(plan, expiry)[1]
+    head = f"Target {rung.target:.0%} of the ${loss:,.0f} {plan.primary.label} loss" + (
+        f", less ${rung.held_gain:,.0f} from held hedges" if rung.held_gain else ""
+    )
+    if need <= 0 or call.per_contract_pay <= 0:
+        why = (
+            f"{head}: nothing left to buy"
+            if need <= 0
+            else f"{head}: the {call.label} ({strike_text}) does not gain in the spike once sold "
+            "at the widened bid"
+        )
+        return _layer(plan, rung, "STANDBY", Choice(call, 0, 0, ""), expiry, why)
+    status: LayerStatus
+    if rung.fired:
+        chosen = choose(plan, options, need, budget)
+        capped, warning = chosen.priced.instrument.cap(chosen.contracts, plan.chain)
+        if warning:
+            note = f"{chosen.note}; {warning}" if chosen.note else warning
+            chosen = dataclasses.replace(chosen, contracts=capped, note=note)
+        status = "ACTIVE" if chosen.contracts > 0 else "UNFUNDED"
+    else:
+        needed = call.contracts_for(need)
+        chosen = Choice(call, needed, needed, "")
+        status = "STANDBY"
+    pick = chosen.priced
+    n = chosen.contracts if status != "UNFUNDED" else chosen.needed
+    cost = n * pick.per_contract_cost
+    why = (
+        f"{head}: {n} x {pick.label} ({strike_text}) at {pick.price:g} ({pick.source}) = "
+        f"${cost:,.0f}, ${pick.per_contract_pay:,.0f} net a contract in the spike"
+    )
+    if chosen.note:
+        why += f"; {chosen.note}"
+    if status == "UNFUNDED":
+        why += f"; triggered, but the budget left ${max(budget, 0):,.0f} cannot pay one contract"
+    if status == "STANDBY":
+        fund = "can" if cost <= budget + 1e-9 else "cannot"
+        why += f"; if triggered, the budget left ${max(budget, 0):,.0f} {fund} fund it"
+    return _layer(plan, rung, status, chosen, expiry, why)
+
+
+def _layer(
+    plan: Plan, rung: Rung, status: LayerStatus, chosen: Choice, expiry: dt.date, why: str
+) -> HedgeLayer:
+    pick, loss = chosen.priced, plan.loss
+    n = chosen.contracts if status == "ACTIVE" else chosen.needed
+    covered = n * pick.per_contract_pay / loss if loss > 0 and n else 0.0
+    to_target = 0.0
+    if status == "ACTIVE" and chosen.needed > n:
+        to_target = (chosen.needed - n) * pick.per_contract_cost
+    elif status == "UNFUNDED":
+        to_target = n * pick.per_contract_cost
+    flows = carry(plan, pick, n, expiry)
+    instrument = pick.instrument
+    return HedgeLayer(
+        layer=rung.number,
+        status=status,
+        trigger=rung.trigger,
         why=why,
-        instrument=f"VIX {expiry:%b %Y} {strike:g} call",
+        instrument=f"VIX {expiry:%b %Y} {_strikes(instrument)}",
         underlying="VIX",
         expiry=expiry,
-        strike=strike,
-        contracts=contracts,
-        price=q.price,
-        multiplier=VIX_OPTION_MULTIPLIER,
-        cost=contracts * cost_each,
-        payoff_by_scenario={k: contracts * v for k, v in per_contract.items()},
-        share_of_loss_covered=covered,
-        carry_per_day=contracts * VIX_OPTION_MULTIPLIER * theta / 365.0,
-        exit_rule=(
-            f"Sell half when worth {s['alvh.take_profit_multiple']:g}x cost or VIX closes at or "
-            f"above {risk.vix + plan.primary.vix_points:.1f}; close or roll at "
-            f"{roll_dte} days to expiry ({expiry - dt.timedelta(days=roll_dte):%Y-%m-%d})"
-        ),
+        strike=float(instrument.strike),
+        contracts=n,
+        price=pick.price,
+        multiplier=instrument.multiplier,
+        cost=round(n * pick.per_contract_cost, 2),
+        payoff_by_scenario={sc: n * v for sc, v in pick.net_by_scenario.items()},
+        share_of_loss_covered=max(covered, 0.0),
+        carry_per_day=float(flows["day"] or 0.0),
+        exit_rule=exit_rule(plan, pick, expiry),
+        kind=instrument.kind,  # type: ignore[arg-type]
+        short_strike=instrument.short_strike,
+        target_share=rung.target,
+        carry_to_roll=flows["roll"],
+        cost_if_no_spike=flows["no_spike"],
+        cost_to_target=to_target,
     )
-    return layer, why
+
+
+def _strikes(instrument: Instrument) -> str:
+    if instrument.short_strike is not None:
+        return f"{instrument.strike:g}/{instrument.short_strike:g} call spread"
+    return f"{instrument.strike:g} call"
+
+
+# --- the plan -------------------------------------------------------------------------------------
+
+
+def rung_trigger(ctx: Context, number: int) -> tuple[bool, str]:
+    """Whether the Rules sheet's trigger for this layer fired, and the text that says so."""
+    result = ctx.rules.get(number)
+    if result is None:
+        fired = number == 1
+        state = "base layer, held while condors are open" if fired else "planned"
+        return fired, f"No rule for layer {number} in the Rules sheet: {state}"
+    if result.fired is None:
+        return False, f"Rule `{result.expression}` could not be evaluated: {result.reason}"
+    state = "fired" if result.fired else "not fired"
+    return result.fired, f"Rule `{result.expression}` {state}: {result.reason}"
 
 
 def size(ctx: Context, readings: Mapping[str, Reading]) -> list[HedgeLayer]:
+    """The layered plan: one row per ladder rung, then one per held hedge Group."""
     risk = ctx.risk
     if risk is None:
         raise TypeError("the alvh sizer needs the book's RiskReport in ctx.risk")
     s = ctx.settings
-    low, high = float(s["alvh.hedge_ratio_min"]), float(s["alvh.hedge_ratio_max"])
-    if low > high:
-        raise ValueError(f"alvh.hedge_ratio_min {low:g} is above alvh.hedge_ratio_max {high:g}")
-    primary, scenarios = risk.primary, risk.scenarios
-    pnl = risk.pnl(primary)
-    loss = max(0.0, -pnl.book)
-    stress = signal_stress(readings)
-    ratio = low + (high - low) * stress
-    plan = Plan(ctx, risk, s, primary, scenarios, loss, pnl.hedges)
-    budget = float(s["alvh.carry_budget"]) * risk.condor_credit - risk.hedge_premium_paid
-    need1 = max(0.0, ratio * loss - pnl.hedges)
-    first, why1 = build_layer(plan, 1, int(s["alvh.target_dte"]), need1, budget)
-    head = (
-        f"Offsets {ratio:.0%} of the projected loss ${loss:,.0f} in {primary.label} "
-        f"(SPX {pnl.spx:,.0f}), net of existing hedges' gain ${pnl.hedges:,.0f}"
+    rungs = parse_ladder(s["alvh.ladder"])
+    ratio_max = float(s["alvh.hedge_ratio_max"])
+    if ratio_max < rungs[0][1]:
+        raise ValueError(
+            f"alvh.hedge_ratio_max {ratio_max:g} is below layer 1's ladder share "
+            f"{rungs[0][1]:g}: the base layer would shrink as warnings grow"
+        )
+    composite = ctx.composite.value if ctx.composite is not None else 0.0
+    primary = risk.primary
+    horizons = {"day": 1.0, "roll": 0.0}
+    if risk.condors:
+        horizons["condor_expiry"] = float(min((c.expiry - risk.as_of).days for c in risk.condors))
+    plan = Plan(
+        ctx,
+        risk,
+        s,
+        Liquidity.from_settings(s),
+        primary,
+        risk.projected_loss(primary),
+        composite,
+        horizons,
     )
-    first = replace(
-        first,
-        trigger=f"Active now: base layer; signal stress {stress:.2f} sets hedge ratio {ratio:.0%}",
-        why=f"{head}; {why1}",
-    )
-    threshold = float(s["alvh.layer2_trigger_stress"])
-    needed = int(s["alvh.layer2_confirmations"])
-    warning = sorted(name for name, r in readings.items() if r.triggered)
-    confirmed = stress >= threshold and len(warning) >= needed
-    need2_ratio = float(s["alvh.layer2_ratio"])
-    need2 = need2_ratio * loss
-    budget2 = budget - first.cost if confirmed else None
-    second, why2 = build_layer(plan, 2, int(s["alvh.layer2_target_dte"]), need2, budget2)
-    now = f"now {len(warning)}: {', '.join(warning)}" if warning else "now none"
-    condition = (
-        f"at least {needed} signals trigger ({now}) and signal stress is at least "
-        f"{threshold:.2f} (now {stress:.2f})"
-    )
-    trigger = f"Activated: {condition}" if confirmed else f"Activate when {condition}"
-    second = replace(
-        second,
-        status="ACTIVE" if confirmed else "STANDBY",
-        trigger=trigger,
-        why=f"Adds {need2_ratio:.0%} of the projected loss once signals confirm; {why2}",
-    )
-    return [first, second]
+    held = held_groups(plan, rungs)
+    budget = float(s["hedge.premium_budget"]) * risk.credit_received - risk.hedge_premium_paid
+    layers = []
+    for number, (days, share) in enumerate(rungs, start=1):
+        fired, trigger = rung_trigger(ctx, number)
+        target = share
+        if number == 1:
+            target = share + (ratio_max - share) * composite
+            explained = ctx.composite.explain() if ctx.composite is not None else "no composite"
+            trigger += (
+                f"; target {target:.0%} = {share:.0%} + ({ratio_max:.0%} - {share:.0%}) x "
+                f"{explained}"
+            )
+        gain = sum(h.net_by_scenario[primary] for h in held if h.rung == number)
+        layer = build_layer(plan, Rung(number, days, target, gain, fired, trigger), budget)
+        if layer.status == "ACTIVE":
+            budget -= layer.cost
+        layers.append(layer)
+    return layers + [held_row(plan, h) for h in held]
 
 
 @hookimpl
@@ -295,7 +695,8 @@ def alvh_register_sizers(register: Callable[[Sizer], None]) -> None:
         Sizer(
             name="alvh",
             size=size,
-            description="Adaptive Layered VIX Hedge: base VIX call layer + standby layer",
+            description="Adaptive Layered VIX Hedge: a base layer and confirmation layers on a "
+            "tenor ladder, within a premium budget, with exits set before entry",
             settings=SETTINGS,
         )
     )

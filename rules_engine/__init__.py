@@ -13,6 +13,7 @@ import pluggy
 from rules_engine.models import (
     Context,
     HedgeLayer,
+    LayerStatus,
     NotEvaluated,
     Reading,
     Setting,
@@ -26,6 +27,7 @@ from rules_engine.risk.instruments import (
     VixCallSpread,
     VixFuture,
     hedge_candidates,
+    held_hedges,
 )
 from rules_engine.risk.liquidity import Liquidity, Quote
 from rules_engine.risk.market import Scenario
@@ -48,6 +50,7 @@ __all__ = [
     "Etp",
     "HedgeLayer",
     "Instrument",
+    "LayerStatus",
     "Liquidity",
     "NotEvaluated",
     "OptionValue",
@@ -64,6 +67,7 @@ __all__ = [
     "VixFuture",
     "__version__",
     "hedge_candidates",
+    "held_hedges",
     "hookimpl",
     "hookspec",
 ]

@@ -8,6 +8,7 @@ not.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,10 +20,20 @@ import pandas as pd
 
 from rules_engine import __version__
 from rules_engine.book_views import book_summary, condor_odds, held_hedge_table
+from rules_engine.composite import composite, weights_from
 from rules_engine.contract import POSITIONS, SETTINGS, VIX_FUTURES
 from rules_engine.expiries import next_vix_expiries
 from rules_engine.host import PluginHost
-from rules_engine.models import CellValue, Context, Inputs, Issue, Outputs, Reading, RunStatus
+from rules_engine.models import (
+    CellValue,
+    Context,
+    HedgeLayer,
+    Inputs,
+    Issue,
+    Outputs,
+    Reading,
+    RunStatus,
+)
 from rules_engine.risk.book import HEDGE_KINDS
 from rules_engine.risk.bookview import OpenPnl, open_pnl
 from rules_engine.risk.calibration import LONG_RUN_VIX_MEAN
@@ -45,8 +56,19 @@ HEDGE_COLUMNS = (
     "Price (VIX pts)",
     "Multiplier",
     "Cost ($)",
+    "Notional ($)",
 )
-HEDGE_TAIL = ("Carry/Day ($)", "Trigger", "Why", "Exit Rule")
+HEDGE_TAIL = (
+    "Cost to Target ($)",
+    "Carry/Day ($)",
+    "Carry to Roll ($)",
+    "Cost if No Spike ($)",
+    "Trigger",
+    "Why",
+    "Exit Rule",
+)
+#: The Hedge table's last row: the ACTIVE layers together.
+ACTIVE_TOTAL = "All ACTIVE"
 SIGNAL_COLUMNS = (
     "Signal",
     "Category",
@@ -132,35 +154,77 @@ def _signals_frame(outcomes: list[SignalOutcome]) -> pd.DataFrame:
 
 
 def _hedge_frame(outcome: SizerOutcome, primary: Scenario) -> pd.DataFrame:
+    """One row per layer (held hedges' rows after the plan's), then the ACTIVE layers' total.
+    Cost is option premium paid; a future's exposure or ETP shares' value is Notional. A STANDBY
+    or UNFUNDED row shows what it would buy and cost. The P&L columns are net: what the layer
+    fetches closed in the scenario less what it cost."""
     layers = list(outcome.layers)
     keys: list[Scenario] = []
     for layer in layers:
         keys.extend(k for k in layer.payoff_by_scenario if k not in keys)
     keys.sort(key=lambda k: k.sort_key)
-    pay_cols = [f"Payoff {k.label} ($)" for k in keys]
+    pay_cols = [f"Net P&L {k.label} ($)" for k in keys]
+    target_col = f"Target Share ({primary.label})"
     share_col = f"Share of Loss Covered ({primary.label})"
-    columns = [*HEDGE_COLUMNS, *pay_cols, share_col, *HEDGE_TAIL]
-    rows = [
-        (
-            layer.layer,
-            layer.status,
-            layer.instrument,
-            layer.expiry,
-            layer.strike,
-            layer.contracts,
-            layer.price,
-            layer.multiplier,
-            layer.cost,
-            *[layer.payoff_by_scenario.get(k) for k in keys],
-            layer.share_of_loss_covered,
-            layer.carry_per_day,
-            layer.trigger,
-            layer.why,
-            layer.exit_rule,
+    columns = [*HEDGE_COLUMNS, target_col, share_col, *pay_cols, *HEDGE_TAIL]
+    rows = []
+    for layer in layers:
+        held = layer.held_group is not None
+        rows.append(
+            (
+                layer.layer,
+                layer.status,
+                layer.instrument,
+                layer.expiry,
+                None if held else layer.strike,
+                layer.contracts,
+                None if held else layer.price,
+                None if held else layer.multiplier,
+                layer.cost,
+                layer.notional,
+                layer.target_share,
+                layer.share_of_loss_covered,
+                *[layer.payoff_by_scenario.get(k) for k in keys],
+                layer.cost_to_target,
+                layer.carry_per_day,
+                layer.carry_to_roll,
+                layer.cost_if_no_spike,
+                layer.trigger,
+                layer.why,
+                layer.exit_rule,
+            )
         )
-        for layer in layers
+    frame = pd.DataFrame(rows, columns=columns)
+    active = frame[frame["Status"] == "ACTIVE"]
+    if len(frame):
+        sums = [target_col, share_col, "Cost ($)", "Notional ($)", *pay_cols]
+        sums += ["Cost to Target ($)", "Carry/Day ($)", "Carry to Roll ($)", "Cost if No Spike ($)"]
+        total: dict[str, CellValue] = {"Layer": ACTIVE_TOTAL, "Contracts": None}
+        total |= {c: float(active[c].sum(min_count=1)) if len(active) else 0.0 for c in sums}
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return frame
+
+
+def _budget_frame(
+    risk: RiskReport, settings: Mapping[str, Any], layers: tuple[HedgeLayer, ...]
+) -> pd.DataFrame:
+    """The premium budget in dollars: what it is, what the held hedges and the ACTIVE layers use,
+    what is left, and the further premium that would reach every target."""
+    share = float(settings["hedge.premium_budget"])
+    budget = share * risk.credit_received
+    held = risk.hedge_premium_paid
+    used = sum(x.cost for x in layers if x.status == "ACTIVE" and x.held_group is None)
+    to_target = sum(x.cost_to_target or 0.0 for x in layers if x.held_group is None)
+    rows: list[tuple[str, CellValue]] = [
+        ("Premium the SPX book took in ($)", risk.credit_received),
+        (f"Premium budget, {share:.0%} of it ($)", budget),
+        ("Option premium of the hedges held ($)", held),
+        ("Used by the ACTIVE layers ($)", used),
+        ("Left ($)", budget - held - used),
+        ("Further premium to reach every target ($)", to_target),
+        ("Futures and ETP notional held, not premium ($)", risk.hedge_notional),
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["Budget", "Value"])
 
 
 LEG_COLUMNS = {
@@ -400,6 +464,13 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     time_limit = float(settings["engine.plugin_time_limit"])
     outcomes = run_signals(host.signals, ctx, time_limit)
     readings: dict[str, Reading] = {o.signal: o.reading for o in outcomes if o.reading is not None}
+    warning = composite(
+        readings,
+        {o.signal: o.category for o in outcomes},
+        weights_from(settings),
+        [o.signal for o in outcomes if o.reading is None],
+    )
+    ctx = dataclasses.replace(ctx, composite=warning)
     sized = run_sizer(sizer_entry, ctx, readings, time_limit)
     issues += _plugin_issues(host, outcomes, sized)
     status: RunStatus = "plugin failed" if sized.error else "ok"
@@ -419,6 +490,7 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     )
     return Outputs(
         hedge=_hedge_frame(sized, risk.primary),
+        hedge_budget=_budget_frame(risk, settings, sized.layers),
         signals=_signals_frame(outcomes),
         risk_structures=_structures_frame(risk, risk.scenarios),
         risk_book=_book_tables(risk, opened, valuer.liquidity),

@@ -74,6 +74,16 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         maximum=3600.0,
     ),
     Setting(
+        "hedge.premium_budget",
+        0.25,
+        "float",
+        "Most option premium the hedges may cost, as a share of the premium the SPX book took in "
+        "(its groups' net credit at entry). VixShield's published ALVH pages spend 18-28%; a "
+        "future's or ETP's notional is never charged to it. Above 100% is refused.",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    Setting(
         "scenario.primary_spike",
         6.0,
         "float",
@@ -279,7 +289,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 
 #: Settings that moved: old name -> new name. A workbook made before the move still works; its
 #: value is used under the new name and a warning says to rename the row.
-RENAMED: dict[str, str] = {"alvh.primary_spike": "scenario.primary_spike"}
+RENAMED: dict[str, str] = {
+    "alvh.primary_spike": "scenario.primary_spike",
+    "alvh.carry_budget": "hedge.premium_budget",
+}
 #: Settings the stress model no longer has: old name -> what replaced it. A workbook that still
 #: has the row gets a warning saying so; its value is not used.
 RETIRED: dict[str, str] = {
@@ -289,6 +302,12 @@ RETIRED: dict[str, str] = {
     "scenario.vix_option_vol_per_point": "the VIX option vol surface (scenario.vix_vol_*)",
     "scenario.vix_option_vol_default": "the VIX option vol surface (scenario.vix_vol_*)",
     "alvh.exit_haircut": "liquidity.stress_widening: hedges are sold at the widened bid",
+    "alvh.hedge_ratio_min": "alvh.ladder: the base layer's share at a quiet composite",
+    "alvh.target_dte": "alvh.ladder: the tenor of each layer",
+    "alvh.layer2_target_dte": "alvh.ladder: the tenor of each layer",
+    "alvh.layer2_ratio": "alvh.ladder: each layer's share of the projected loss",
+    "alvh.layer2_confirmations": "the Rules sheet: a trigger per layer",
+    "alvh.layer2_trigger_stress": "the Rules sheet: a trigger per layer",
 }
 
 

@@ -15,7 +15,7 @@ from reference_pricing import black76_price, bsm_price
 from rules_engine.engine import recompute
 from rules_engine.expiries import next_vix_expiries
 from rules_engine.host import load_plugins
-from rules_engine.models import Inputs
+from rules_engine.models import Inputs, SettingCell
 
 T30 = 30 / 365
 
@@ -82,23 +82,39 @@ def test_rsi_reading_is_talibs_value_and_the_documented_strength(run):
     assert sig["Strength (0-1)"] == pytest.approx(strength, rel=1e-12)
 
 
-def test_hedge_carry_per_day_is_the_calls_one_day_decay(run):
-    outputs, _ = run
+def test_the_hedge_row_and_the_budget_by_hand():
+    base = inputs([4000.0 + 5 * math.sin(i / 3) + i for i in range(60)])
+    roomy = {"hedge.premium_budget": SettingCell(1.0, "B9")}
+    outputs = recompute(
+        dataclasses.replace(base, settings=roomy), load_plugins(use_entry_points=False)
+    )
+    assert outputs.ok, outputs.issues
     first = outputs.hedge.iloc[0]
+    assert (first["Status"], first["Instrument"]) == ("ACTIVE", "VIX Feb 2024 24 call")
     days = (first["Expiry"] - AS_OF).days
     f = dict(zip(CURVE.expiries, CURVE.prices, strict=True))[first["Expiry"]]
     # no VIX Options sheet: the call is valued at the VIX option surface's vol (VVIX 90) and
     # bought at that mid plus the modelled half-spread (5% of mid, at least the $0.01 tick below
     # $3), rounded up to the tick
-    vol = by_hand.surface(days, first["Strike"], f, 16.0, vvix=90.0, vix_today=16.0)
-    today = black76_price(f, first["Strike"], days / 365, 0.05, vol, True)
-    tomorrow = black76_price(f, first["Strike"], (days - 1) / 365, 0.05, vol, True)
-    decay = first["Contracts"] * 100 * (tomorrow - today)
-    assert today < 3.0
+    vol = by_hand.surface(days, 24.0, f, 16.0, vvix=90.0, vix_today=16.0)
+    today = black76_price(f, 24.0, days / 365, 0.05, vol, True)
     ask = by_hand.ask(today)
     assert first["Price (VIX pts)"] == pytest.approx(ask, abs=1e-9)
-    assert first["Carry/Day ($)"] == pytest.approx(decay, rel=2e-2)
-    assert first["Cost ($)"] == pytest.approx(first["Contracts"] * 100 * ask, abs=1e-6)
+    assert first["Cost ($)"] == pytest.approx(first["Contracts"] * 100 * ask, abs=1e-9)
+    stated = 0.40 + 0.20 * outputs_composite(first)  # the composite is shown to 2 decimals
+    assert first["Target Share (VIX +6)"] == pytest.approx(stated, abs=0.2 * 0.005)
+    total = outputs.hedge.iloc[-1]
+    assert total["Layer"] == "All ACTIVE" and total["Cost ($)"] == pytest.approx(first["Cost ($)"])
+    budget = dict(outputs.hedge_budget.itertuples(index=False))
+    assert budget["Premium the SPX book took in ($)"] == pytest.approx(1480.0)
+    assert budget["Premium budget, 100% of it ($)"] == pytest.approx(1480.0)
+    assert budget["Left ($)"] == pytest.approx(1480.0 - first["Cost ($)"])
+
+
+def outputs_composite(row) -> float:
+    """The composite the base layer's trigger states (the composite itself is tested in
+    tests/test_sizer.py)."""
+    return float(row["Trigger"].split("x composite ")[1].split()[0])
 
 
 def test_without_live_futures_the_curve_is_modelled_from_spot_and_the_past_years_mean():

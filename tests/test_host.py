@@ -62,7 +62,7 @@ def test_builtins_register_every_signal_and_the_alvh_sizer_with_their_settings()
                 assert setting.minimum is not None and setting.maximum is not None, setting.name
     assert host.sizers["alvh"].plugin == "alvh_sizer"
     names = {s.name for s in host.declared_settings}
-    assert {"engine.sizer", "rsi.threshold", "alvh.hedge_ratio_min"} <= names
+    assert {"engine.sizer", "rsi.threshold", "alvh.ladder"} <= names
     assert host.setting_owners["rsi.threshold"] == "rsi"
     assert host.setting_owners["engine.sizer"] == "core"
 

@@ -35,7 +35,7 @@ def inputs() -> Inputs:
     )
     futures = pd.DataFrame({"expiry": list(CURVE.expiries), "price": list(CURVE.prices)})
     futures["row"] = range(2, 2 + len(futures))
-    held = leg("H", "VIX", "CALL", 22.0, 10, expiry=FEB, iv=0.85, entry_price=0.60)
+    held = leg("H", "VIX", "CALL", 22.0, 2, expiry=FEB, iv=0.85, entry_price=0.60)
     return Inputs(
         positions=positions(*hand_condor(qty=2), held),
         market={"as_of": AS_OF, "spx": 4000.0, "vix": 16.0, "vvix": 90.0, "rate": 0.05},
@@ -122,10 +122,10 @@ def test_a_grid_cell_by_hand(outputs: Outputs) -> None:
     # VIX +10 with SPX -5%, and the vol crush VIX -5 with SPX +2.5%
     assert book.loc[10, "SPX -5% ($)"] == pytest.approx(condor_pnl(10, -0.05), rel=1e-9)
     assert book.loc[-5, "SPX +2.5% ($)"] == pytest.approx(condor_pnl(-5, 0.025), rel=1e-9)
-    # the held 10 Feb 22 calls at IV 0.85, closed at the widened bid against today's model value;
+    # the held 2 Feb 22 calls at IV 0.85, closed at the widened bid against today's model value;
     # the active layer bought at its shown price and closed the same way
     model, held_exit = vix_call_exit(22.0, FEB, 0.85, 10)
-    expected = 10 * 100 * (held_exit - model)
+    expected = 2 * 100 * (held_exit - model)
     active = outputs.hedge[outputs.hedge["Status"] == "ACTIVE"].to_dict("records")
     assert active
     for layer in active:

@@ -279,11 +279,30 @@ class RiskReport:
 
     @property
     def hedge_premium_paid(self) -> float:
-        """What the existing long VIX hedges cost (Entry Price, else today's value), dollars."""
-        legs = self._legs[self._hedge]
+        """Option premium the existing VIX hedges cost, net (a short call of a spread gives some
+        back), dollars: Entry Price, else today's value. Futures and ETP shares are not premium:
+        a future is margined and shares are capital (`hedge_notional` reports them)."""
+        legs = self._legs[(self._legs["kind"] == "vix_option").to_numpy()]
         premium = legs["entry_price"].where(legs["entry_price"].notna(), legs["price"])
-        bought = legs["qty"] > 0
-        return float((legs["qty"] * legs["multiplier"] * premium)[bought].sum())
+        return max(float((legs["qty"] * legs["multiplier"] * premium).sum()), 0.0)
+
+    @property
+    def hedge_notional(self) -> float:
+        """Dollar exposure of the VIX futures and the value of the VIX ETP shares held."""
+        legs = self._legs[self._legs["kind"].isin(["vix_future", "etp"]).to_numpy()]
+        return float((legs["qty"] * legs["multiplier"] * legs["underlying_price"]).abs().sum())
+
+    @property
+    def credit_received(self) -> float:
+        """Net premium taken in by the SPX book's short-premium groups, dollars: per Group that is
+        not a VIX hedge, -sum(qty x multiplier x Entry Price (else today's price)), counted when
+        positive. A condor with an extra or missing leg still brought in its credit, so it still
+        funds hedges (the premium budget is a share of this)."""
+        legs = self._legs[~self._hedge]
+        paid = legs["entry_price"].where(legs["entry_price"].notna(), legs["price"])
+        flows = -(legs["qty"] * legs["multiplier"] * paid)
+        by_group = flows.groupby(legs["group"].astype(str), sort=False).sum()
+        return float(by_group[by_group > 0].sum())
 
     @property
     def issues(self) -> tuple[Issue, ...]:
