@@ -52,6 +52,8 @@ from rules_engine import (
     VixCallSpread,
     held_hedges,
     hookimpl,
+    nearest_expiry,
+    snap_strike,
 )
 
 VIX_OPTION_MULTIPLIER = 100.0
@@ -132,14 +134,6 @@ SETTINGS = (
         "Call delta the delta strike rule aims at (per VIX future point, 0-1).",
         minimum=0.01,
         maximum=0.99,
-    ),
-    Setting(
-        "alvh.strike_increment",
-        1.0,
-        "float",
-        "VIX option strike spacing the strike is rounded to (index points).",
-        minimum=0.01,
-        maximum=10.0,
     ),
     Setting(
         "alvh.structures",
@@ -258,36 +252,20 @@ def price(plan: Plan, instrument: Instrument) -> Priced:
 # --- strikes and expiries -----------------------------------------------------------------------
 
 
-def nearest_expiry(
-    expiries: Sequence[dt.date], as_of: dt.date, target_days: int, roll_dte: int = 0
-) -> dt.date:
-    """The listed expiry closest to the target among those that outlive the roll rule (a layer
-    bought inside its roll window would be rolled at once); ties go to the later one."""
-    live = [e for e in expiries if (e - as_of).days > roll_dte]
-    if not live:
-        raise ValueError(
-            f"the VIX futures curve has no expiry more than {roll_dte} days after the as-of date"
-        )
-    return min(live, key=lambda e: (abs((e - as_of).days - target_days), -e.toordinal()))
-
-
-def round_strike(value: float, increment: float) -> float:
-    return round(round(value / increment) * increment, 10)
-
-
 def strike_for(plan: Plan, expiry: dt.date, extra_otm: float = 0.0) -> tuple[float, str]:
-    """The strike the rule picks for this expiry, and how it was picked."""
+    """The strike the rule picks for this expiry (one the chain lists, else on Cboe's grid), and
+    how it was picked."""
     s, risk = plan.settings, plan.risk
-    increment = float(s["alvh.strike_increment"])
     forward = risk.vix_future(expiry)
     if s["alvh.strike_rule"] == "delta" and not extra_otm:
         target = float(s["alvh.strike_delta"])
-        grid = np.arange(round_strike(forward, increment), forward * 4.0, increment)
-        deltas = [risk.vix_option(expiry, float(k)).delta for k in grid]
-        best = float(grid[int(np.argmin(np.abs(np.array(deltas) - target)))])
+        grid = sorted({snap_strike(k, plan.chain, expiry) for k in np.arange(1.0, 4.0 * forward)})
+        grid = [k for k in grid if k >= forward] or [snap_strike(forward, plan.chain, expiry)]
+        deltas = np.array([risk.vix_option(expiry, k).delta for k in grid])
+        best = grid[int(np.argmin(np.abs(deltas - target)))]
         return best, f"the call nearest delta {target:g} on the {expiry:%Y-%m-%d} future"
     otm = float(s["alvh.strike_otm"]) + extra_otm
-    strike = max(round_strike(forward * (1.0 + otm), increment), increment)
+    strike = snap_strike(forward * (1.0 + otm), plan.chain, expiry)
     return strike, f"{otm:.0%} above the {expiry:%Y-%m-%d} VIX future {forward:.2f}"
 
 

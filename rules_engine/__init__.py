@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pluggy
 
+from rules_engine.expiries import nearest_expiry
 from rules_engine.models import (
     Context,
     HedgeLayer,
@@ -28,6 +29,7 @@ from rules_engine.risk.instruments import (
     VixFuture,
     hedge_candidates,
     held_hedges,
+    snap_strike,
 )
 from rules_engine.risk.liquidity import Liquidity, Quote
 from rules_engine.risk.market import Scenario
@@ -70,4 +72,6 @@ __all__ = [
     "held_hedges",
     "hookimpl",
     "hookspec",
+    "nearest_expiry",
+    "snap_strike",
 ]

@@ -5,7 +5,7 @@ book. Exchange-holiday shifts are not modelled."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 
 def third_friday(year: int, month: int) -> dt.date:
@@ -43,3 +43,17 @@ def next_expiries(
 def next_vix_expiries(as_of: dt.date, count: int) -> list[dt.date]:
     """The next `count` VIX futures expiries after `as_of`."""
     return next_expiries(as_of, count, vix_expiry, months_back=1)
+
+
+def nearest_expiry(
+    expiries: Sequence[dt.date], as_of: dt.date, target_days: int, roll_dte: int = 0
+) -> dt.date:
+    """The listed expiry closest to `target_days` after `as_of` among those more than
+    `roll_dte` days away (a hedge bought inside its roll window would be rolled at once); ties
+    go to the later one."""
+    live = [e for e in expiries if (e - as_of).days > roll_dte]
+    if not live:
+        raise ValueError(
+            f"the VIX futures curve has no expiry more than {roll_dte} days after {as_of:%Y-%m-%d}"
+        )
+    return min(live, key=lambda e: (abs((e - as_of).days - target_days), -e.toordinal()))

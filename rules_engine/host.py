@@ -46,6 +46,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rules_engine_plugins.second_engine",
     "rules_engine_plugins.book_beta",
     "rules_engine_plugins.alvh_sizer",
+    "rules_engine_plugins.vega_ratio",
+    "rules_engine_plugins.credit_budget",
+    "rules_engine_plugins.fixed_ratio",
 )
 ENTRY_POINT_GROUP = "alvh"
 PLUGINS_DIR_ENV = "ALVH_PLUGINS_DIR"

@@ -308,6 +308,7 @@ RETIRED: dict[str, str] = {
     "alvh.layer2_ratio": "alvh.ladder: each layer's share of the projected loss",
     "alvh.layer2_confirmations": "the Rules sheet: a trigger per layer",
     "alvh.layer2_trigger_stress": "the Rules sheet: a trigger per layer",
+    "alvh.strike_increment": "the listed strikes (VIX Options sheet, else Cboe's grid)",
 }
 
 

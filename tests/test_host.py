@@ -51,7 +51,8 @@ BUILTIN_SIGNALS = {
 def test_builtins_register_every_signal_and_the_alvh_sizer_with_their_settings():
     host = load_plugins(use_entry_points=False)
     assert host.failures == []
-    assert set(host.signals) == set(BUILTIN_SIGNALS) and set(host.sizers) == {"alvh"}
+    assert set(host.signals) == set(BUILTIN_SIGNALS)
+    assert set(host.sizers) == {"alvh", "vega_ratio", "credit_budget", "fixed_ratio"}
     for name, category in BUILTIN_SIGNALS.items():
         entry = host.signals[name]
         assert (entry.plugin, entry.item.category) == (name, category)

@@ -27,19 +27,13 @@ from book_helpers import (
 )
 from reference_pricing import black76_price
 
-from rules_engine import Scenario
+from rules_engine import Scenario, nearest_expiry, snap_strike
 from rules_engine.composite import composite
 from rules_engine.models import Context, Reading, RuleResult, SettingCell, Sizer
 from rules_engine.risk.report import compute_risk
 from rules_engine.settings import resolve_settings
 from rules_engine.testing import run_one_sizer
-from rules_engine_plugins.alvh_sizer import (
-    SETTINGS,
-    nearest_expiry,
-    parse_ladder,
-    round_strike,
-    size,
-)
+from rules_engine_plugins.alvh_sizer import SETTINGS, parse_ladder, size
 
 JAN = dt.date(2024, 1, 17)  # 15 days: inside the 21-day roll window
 FEB = dt.date(2024, 2, 14)  # 43 days, future 17.5
@@ -99,7 +93,8 @@ def test_helpers_by_hand():
     assert nearest_expiry(expiries, AS_OF, 20) == JAN  # 15 days is 5 away, 43 is 23
     assert nearest_expiry(expiries, AS_OF, 20, roll_dte=21) == FEB  # Jan is inside the roll
     assert nearest_expiry(expiries, AS_OF, 110, roll_dte=21) == MAR  # 32 away vs 58
-    assert round_strike(17.5 * 1.35, 1.0) == 24.0
+    assert snap_strike(17.5 * 1.35) == 24.0  # whole points on Cboe's grid up to 30
+    assert snap_strike(33.9) == 35.0  # 2.5 points from 30 to 50
     assert parse_ladder("30:0.4,110:0.4,220:0.2") == ((30, 0.4), (110, 0.4), (220, 0.2))
     with pytest.raises(ValueError, match="sum to a whole"):
         parse_ladder("30:0.4,110:0.4,220:0.4")
@@ -338,3 +333,17 @@ def test_chain_ask_is_paid_and_the_open_interest_cap_binds_with_a_warning():
     roomy = dataclasses.replace(ctx, vix_options=chain.assign(open_interest=[10_000.0]))
     uncapped = size(roomy, {})[0]
     assert uncapped.contracts > 5 and "open interest" not in uncapped.why
+
+
+def test_the_delta_strike_rule_picks_the_listed_call_nearest_the_delta():
+    ctx, _ = context(alvh__strike_rule="delta", alvh__strike_delta=0.25, **ROOMY)
+    first = size(ctx, {})[0]
+    t = 43 / 365
+
+    def delta(k):  # Black-76 call delta on the Feb future, at the surface's vol, e^-rT N(d1)
+        sigma = vol(43, k, 17.5)
+        d1 = (math.log(17.5 / k) + sigma * sigma * t / 2) / (sigma * math.sqrt(t))
+        return math.exp(-0.05 * t) * 0.5 * (1 + math.erf(d1 / math.sqrt(2)))
+
+    best = min(range(18, 70), key=lambda k: abs(delta(k) - 0.25))
+    assert first.strike == best and "nearest delta 0.25" in first.why

@@ -436,7 +436,7 @@ class Etp(SingleLeg):
         return self.price * self.multiplier
 
 
-def _strikes_of(chain: Chain, expiry: dt.date) -> list[float]:
+def listed_strikes(chain: Chain, expiry: dt.date) -> list[float]:
     """The chain's listed strikes for `expiry`, ascending (empty without a chain)."""
     if chain is None or not len(chain):
         return []
@@ -444,20 +444,22 @@ def _strikes_of(chain: Chain, expiry: dt.date) -> list[float]:
     return sorted(float(k) for k in chain.loc[(expiries == expiry).to_numpy(), "strike"])
 
 
-def _snap(value: float, listed: Sequence[float]) -> float:
-    """The listed strike nearest `value` (the chain's, else Cboe's usual grid)."""
+def snap_strike(value: float, chain: Chain = None, expiry: dt.date | None = None) -> float:
+    """The strike a trader can buy nearest `value`: the VIX Options sheet's for `expiry` when it
+    lists any (the lower on a tie), else Cboe's usual grid (`listed_strike`)."""
+    listed = listed_strikes(chain, expiry) if expiry is not None else []
     if not listed:
         return listed_strike(value)
     return min(listed, key=lambda k: (abs(k - value), k))
 
 
 def _calls_and_spreads(
-    expiry: dt.date, future: float, listed: Sequence[float], liquidity: Liquidity
+    expiry: dt.date, future: float, chain: Chain, liquidity: Liquidity
 ) -> list[Instrument]:
-    longs = sorted({_snap(future * (1.0 + otm), listed) for otm in CALL_OTM_LADDER})
+    longs = sorted({snap_strike(future * (1.0 + otm), chain, expiry) for otm in CALL_OTM_LADDER})
     out: list[Instrument] = [VixCall(expiry, k, liquidity=liquidity) for k in longs]
     for k in longs:
-        shorts = sorted({_snap(k + width, listed) for width in SPREAD_WIDTHS})
+        shorts = sorted({snap_strike(k + width, chain, expiry) for width in SPREAD_WIDTHS})
         out.extend(VixCallSpread(expiry, k, s, liquidity) for s in shorts if s > k)
     return out
 
@@ -495,7 +497,7 @@ def hedge_candidates(
     for expiry, future in risk.futures_curve:
         if expiry <= risk.as_of:
             continue
-        out.extend(_calls_and_spreads(expiry, future, _strikes_of(chain, expiry), liquidity))
+        out.extend(_calls_and_spreads(expiry, future, chain, liquidity))
         out.append(VixFuture(expiry, liquidity))
     prices, _ = etp_prices(market)
     out.extend(Etp(symbol, price, liquidity) for symbol, price in prices.items())
