@@ -1,9 +1,10 @@
 """The `alvh` command: recompute a workbook, create one, list plugins.
 
 Exit codes of `alvh recompute` (each means one thing; the README lists them):
-0 done (warnings allowed); 1 the inputs have errors, each at its cell; 2 the workbook cannot be read
-or written, or the command line is wrong (nothing was changed); 3 a plugin failed where no result
-could be made (the chosen sizer); 4 an internal error in alvh; 130 interrupted by Ctrl-C.
+0 done (warnings allowed); 1 the inputs have errors, each at its cell, or `--sizer` names no loaded
+sizer; 2 the workbook cannot be read or written, or the command line is wrong (nothing was
+changed); 3 a plugin failed where no result could be made (the chosen sizer); 4 an internal error
+in alvh; 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import NoReturn
 import click
 
 from rules_engine import __version__
+from rules_engine.engine import RunOptions
 from rules_engine.excel_setup import excel_command
 from rules_engine.guarded import describe_exception
 from rules_engine.host import PLUGINS_DIR_ENV, PluginFolderError, PluginHost, load_plugins
@@ -76,7 +78,8 @@ def _print_layers(outputs: Outputs) -> None:
     shown = hedge.rename(columns={share: "Share of Loss Covered"}) if share else hedge
     click.echo(as_text_table(shown, LAYER_COLUMNS))
     for _, row in hedge.iterrows():
-        click.echo(f"  layer {row['Layer']} trigger: {row['Trigger']}")
+        if isinstance(row["Trigger"], str) and row["Trigger"]:  # a totals row has none
+            click.echo(f"  layer {row['Layer']} trigger: {row['Trigger']}")
 
 
 class _PathArguments(click.Command):
@@ -155,13 +158,21 @@ def _load_plugins(given: Sequence[Path]) -> PluginHost:
 @main.command("recompute", cls=_PathArguments)
 @click.argument("workbook", type=click.Path(path_type=Path))
 @plugins_dir_option
+@click.option(
+    "--sizer",
+    metavar="NAME",
+    help="Size the hedge with this sizer for this run only, instead of the Settings' "
+    "engine.sizer (`alvh plugins` lists them).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
-def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: bool) -> None:
+def recompute_command(
+    workbook: Path, plugins_dirs: tuple[Path, ...], sizer: str | None, quiet: bool
+) -> None:
     """Read WORKBOOK, compute risk, signals and hedge layers, write the engine's sheets back."""
     host = _load_plugins(plugins_dirs)
     book = _FileBook(workbook)
     try:
-        code = _recompute(book, host, quiet)
+        code = _recompute(book, host, RunOptions(sizer=sizer), quiet)
     except KeyboardInterrupt:
         _err(f"alvh: interrupted; {book.state_after_interrupt()}")
         code = EXIT_INTERRUPTED
@@ -176,11 +187,11 @@ def recompute_command(workbook: Path, plugins_dirs: tuple[Path, ...], quiet: boo
     click.get_current_context().exit(code)
 
 
-def _recompute(book: _FileBook, host: PluginHost, quiet: bool) -> int:
+def _recompute(book: _FileBook, host: PluginHost, options: RunOptions, quiet: bool) -> int:
     workbook = book.path
     try:
         with workbook_lock(workbook):
-            outputs = recompute_workbook(book.read, book.write, host)
+            outputs = recompute_workbook(book.read, book.write, host, options)
     except WorkbookBusy as exc:
         _err(f"alvh: nothing was read or written: {exc}")
         return EXIT_FILE_ERROR
@@ -193,7 +204,12 @@ def _recompute(book: _FileBook, host: PluginHost, quiet: bool) -> int:
         return EXIT_FILE_ERROR
     _report_issues(outputs.issues)
     code = _EXIT_FOR[outputs.status]
-    if outputs.status == "input errors":
+    if outputs.status == "input errors" and options.sizer not in (None, *host.sizers):
+        _err(
+            f"alvh: {workbook}: --sizer {options.sizer!r} is not a loaded sizer, so nothing was "
+            "computed; the Run sheet says so (nothing else was changed)"
+        )
+    elif outputs.status == "input errors":
         _err(f"alvh: {workbook}: inputs have errors; see the Run sheet (nothing else was changed)")
     elif outputs.status == "plugin failed":
         _err(
