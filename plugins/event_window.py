@@ -9,7 +9,9 @@ default). Days to an event are calendar days from the as-of date; an event on th
 (0 days), past events do not. `value` is the days to the next counted event (None when the
 Calendar holds none on or after the as-of date). Triggered when value <= N (`event_window.days`,
 default 10). Strength = (N + 1 - days) / (N + 1) when triggered (1 on the day itself, 1/(N + 1)
-N days ahead), 0 otherwise. A Calendar without any event is not evaluated.
+N days ahead), 0 otherwise. A Calendar without any event is not evaluated. The reading's
+`details` hold `days` (the same days to the next counted event, for Rules triggers such as
+`event_window.days <= 5`); without an event ahead there is none, and a trigger reading it says so.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def evaluate(ctx: Context) -> Reading:
             f"next event: {_named(ahead[ahead['date'] == day])} on {day:%Y-%m-%d}, {days} day(s) "
             f"after {as_of:%Y-%m-%d}: {state} the {window}-day window (counted: {counted})"
         ),
+        details={"days": float(days)},
     )
 
 

@@ -43,6 +43,7 @@ from rules_engine.risk.report import RiskReport, compute_risk
 from rules_engine.risk.stress import StressModel, vix_1y_mean
 from rules_engine.risk.structures import Condor
 from rules_engine.risk_views import HedgeValuer, analog_table, grid_tables, spike_table
+from rules_engine.rules import DEFAULT_RULES, check_rules, evaluate_rules
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import parse_grid, resolve_settings
 
@@ -461,6 +462,10 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     if any(i.severity == "error" for i in issues) or sizer_entry is None:
         return failed_outputs(host, issues, as_of)
     ctx = build_context(inputs, settings, risk)
+    opened = open_pnl(risk, partial(inputs.cell, POSITIONS))
+    issues += opened.issues
+    rules = inputs.rules or DEFAULT_RULES
+    issues += check_rules(rules, host.signals)
     time_limit = float(settings["engine.plugin_time_limit"])
     outcomes = run_signals(host.signals, ctx, time_limit)
     readings: dict[str, Reading] = {o.signal: o.reading for o in outcomes if o.reading is not None}
@@ -470,15 +475,16 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
         weights_from(settings),
         [o.signal for o in outcomes if o.reading is None],
     )
-    ctx = dataclasses.replace(ctx, composite=warning)
+    triggers = evaluate_rules(
+        rules, outcomes, warning, risk, inputs.market, book_open_pnl(risk, opened)
+    )
+    ctx = dataclasses.replace(ctx, composite=warning, rules=triggers)
     sized = run_sizer(sizer_entry, ctx, readings, time_limit)
     issues += _plugin_issues(host, outcomes, sized)
     status: RunStatus = "plugin failed" if sized.error else "ok"
     legs = risk.legs.rename(columns=LEG_COLUMNS)[list(LEG_COLUMNS.values())]
     active = None if sized.error else [x for x in sized.layers if x.status == "ACTIVE"]
     valuer = HedgeValuer(risk, active, inputs.vix_options, Liquidity.from_settings(settings))
-    opened = open_pnl(risk, partial(inputs.cell, POSITIONS))
-    issues += opened.issues
     grids = grid_tables(
         valuer,
         parse_grid(settings["scenario.grid_vix_points"]),
@@ -502,6 +508,13 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
         issues=tuple(issues),
         status=status,
     )
+
+
+def book_open_pnl(risk: RiskReport, opened: OpenPnl) -> float | None:
+    """Open P&L of the SPX book since entry ($), None when a leg has no Entry Price."""
+    spx = ~risk.legs["kind"].isin(HEDGE_KINDS).to_numpy()
+    pnl = opened.legs["open_pnl_usd"][spx]
+    return float(pnl.sum()) if pnl.notna().all() else None
 
 
 def _book_tables(

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from rules_engine import contract as c
 from rules_engine.models import CellValue, Setting, WorkbookError
+from rules_engine.rules import DEFAULT_RULES
 from rules_engine.workbook import example as ex
 
 DATE = BUILTIN_FORMATS[c.NUMBER_FORMAT_IDS["date"]]
@@ -40,7 +41,7 @@ _COLUMN_FORMATS = {
     (c.CALENDAR, "date"): DATE,
 }
 _MARKET_FORMATS = {"as_of": DATE, "rate": PERCENT, "dividend_yield": PERCENT}
-_WIDE = {"description": 90.0, "note": 50.0, "setting": 36.0}
+_WIDE = {"description": 90.0, "note": 50.0, "setting": 36.0, "trigger": 50.0}
 #: The example History's extra column: Shiller's CAPE, read by the `valuation` signal.
 CAPE = "CAPE"
 
@@ -48,7 +49,8 @@ CAPE = "CAPE"
 def create_workbook(
     path: Path, settings: Sequence[Setting], *, example: bool = False, force: bool = False
 ) -> None:
-    """Write a new workbook at `path`: owned sheets, then the input sheets with their headers.
+    """Write a new workbook at `path`: owned sheets, then the input sheets with their headers;
+    Settings holds every declared setting's default and Rules the default layer triggers.
 
     Refuses to replace an existing file unless `force`; the file appears whole or not at all.
     """
@@ -73,6 +75,7 @@ def create_workbook(
         _table(book, c.HISTORY, [])
     _table(book, c.CALENDAR, ex.calendar_rows() if example else [])
     _table(book, c.SETTINGS, [_setting_row(s) for s in settings])
+    _table(book, c.RULES, [(rule.layer, rule.expression, rule.note) for rule in DEFAULT_RULES])
     _save(book, path)
 
 

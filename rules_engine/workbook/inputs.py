@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rules_engine import contract as c
-from rules_engine.models import InputError, Inputs, Issue, SettingCell
+from rules_engine.models import InputError, Inputs, Issue, Rule, SettingCell
 from rules_engine.workbook.cells import CellError, RawCell, is_blank, show, to_date, to_number
 from rules_engine.workbook.sheetparse import Problems, Table, parse_table
 
@@ -92,6 +92,12 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
     tables = {name: sheets.table(name, problems) for name in c.INPUT_SHEETS if name != c.MARKET}
     if not sheets.has(c.SETTINGS):
         problems.warning(c.SETTINGS, "no Settings sheet: the default settings are used")
+    if not sheets.has(c.RULES):
+        problems.warning(
+            c.RULES,
+            "no Rules sheet: the default layer triggers are used (`alvh init` writes them; "
+            "README: The Rules sheet)",
+        )
     positions = _positions(tables[c.POSITIONS], valuation, problems)
     futures = _vix_futures(tables[c.VIX_FUTURES], valuation, problems)
     options = _chain(tables[c.VIX_OPTIONS], valuation, problems, _vix_chain_rules(futures))
@@ -101,6 +107,7 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
     _check_levels(market, market_cells, history, tables[c.HISTORY], problems)
     calendar = _calendar(tables[c.CALENDAR], problems)
     settings = _settings(tables[c.SETTINGS], problems)
+    rules = _rules(tables[c.RULES], problems)
     if problems.errors:
         raise InputError(problems.errors)
     letters = {name: t.letters for name, t in tables.items() if t is not None}
@@ -118,6 +125,7 @@ def read_inputs(grids: Mapping[str, SheetGrid]) -> Inputs:
         spx_options=spx_options,
         market_cells=market_cells,
         warnings=tuple(problems.warnings),
+        rules=rules,
     )
 
 
@@ -979,3 +987,76 @@ def _settings(table: Table | None, problems: Problems) -> dict[str, SettingCell]
         value = str(raw) if isinstance(raw, dt.time | dt.timedelta) else raw
         out[key] = SettingCell(None if is_blank(value) else value, table.cell("value", i))
     return out
+
+
+# --- Rules --------------------------------------------------------------------------------------
+
+#: The layer numbers a Rules row may gate: 1 to the contract's limit.
+_LAYERS = (1, int(_LIMITS[(c.RULES, "layer")]))
+
+
+def _rules(table: Table | None, problems: Problems) -> tuple[Rule, ...]:
+    """One trigger per hedge layer, in sheet order, each with its Trigger cell. Rows with neither
+    Layer nor Trigger are skipped; the triggers themselves are checked by `rules.check_rules`,
+    which knows the loaded signals. An absent sheet gives no rules (the engine then uses the
+    defaults); a sheet without any is an error, never silently the defaults."""
+    if table is None:
+        return ()
+    layers = table.numbers("layer", problems)
+    raw_layers = table.column("layer")
+    triggers = [
+        str(v) if isinstance(v, bool) else text  # a typed True becomes Excel's TRUE
+        for v, text in zip(table.column("trigger"), table.texts("trigger"), strict=True)
+    ]
+    notes = table.texts("note")
+    layer_header, trigger_header = table.headers["layer"], table.headers["trigger"]
+    rules: list[Rule] = []
+    seen: dict[int, int] = {}
+    filled = [i for i in range(len(table.rows)) if triggers[i] or not is_blank(raw_layers[i])]
+    if not filled:
+        problems.error(
+            c.RULES,
+            f"the sheet has no rules: add one row per hedge layer ({layer_header}, "
+            f"{trigger_header}), or delete the sheet to use the default rules",
+            f"{table.first_column}{table.header_row + 1}",
+        )
+    for i in filled:
+        row, layer_cell = table.rows[i], table.cell("layer", i)
+        _require(
+            table, "trigger", i, not triggers[i], "enter the layer's trigger, e.g. True", problems
+        )
+        if problems.flagged(c.RULES, layer_cell):
+            continue
+        if is_blank(raw_layers[i]):
+            problems.error(
+                c.RULES,
+                f"{layer_header} is blank: enter the hedge layer ({_LAYERS[0]}-{_LAYERS[1]}) "
+                "this trigger gates",
+                layer_cell,
+                layer_header,
+            )
+            continue
+        number = layers[i]
+        if not (number.is_integer() and _LAYERS[0] <= number <= _LAYERS[1]):
+            problems.error(
+                c.RULES,
+                f"{layer_header} {show(number)} is not a whole number from {_LAYERS[0]} to "
+                f"{_LAYERS[1]}",
+                layer_cell,
+                layer_header,
+            )
+            continue
+        layer = int(number)
+        if layer in seen:
+            problems.error(
+                c.RULES,
+                f"layer {layer} appears twice (rows {seen[layer]} and {row}): keep one row per "
+                "layer",
+                layer_cell,
+                layer_header,
+            )
+            continue
+        seen[layer] = row
+        if triggers[i]:
+            rules.append(Rule(layer, triggers[i], table.cell("trigger", i), notes[i]))
+    return tuple(rules)
