@@ -219,7 +219,7 @@ def _recompute(book: _FileBook, host: PluginHost, options: RunOptions, quiet: bo
     elif outputs.status == "internal error":
         _err(f"alvh: {workbook}: internal error in alvh; see the Run sheet")
     elif not quiet:
-        click.echo(f"{workbook}: recomputed; Hedge, Signals, Risk and Run sheets written.")
+        click.echo(f"{workbook}: recomputed; Hedge, Signals, Risk, Run and Log sheets written.")
         _print_layers(outputs)
     return code
 

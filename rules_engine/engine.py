@@ -20,16 +20,18 @@ import pandas as pd
 
 from rules_engine import __version__
 from rules_engine.book_views import book_summary, condor_odds, held_hedge_table
-from rules_engine.composite import composite, weights_from
+from rules_engine.composite import Composite, composite, weights_from
 from rules_engine.contract import POSITIONS, SETTINGS, VIX_FUTURES
 from rules_engine.expiries import next_vix_expiries
 from rules_engine.host import PluginHost
+from rules_engine.logbook import inputs_hash, last_run, log_rows
 from rules_engine.models import (
     CellValue,
     Context,
     HedgeLayer,
     Inputs,
     Issue,
+    LoggedLayer,
     Outputs,
     Reading,
     RunStatus,
@@ -46,6 +48,7 @@ from rules_engine.risk_views import HedgeValuer, analog_table, grid_tables, spik
 from rules_engine.rules import DEFAULT_RULES, check_rules, evaluate_rules
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import parse_grid, resolve_settings
+from rules_engine.steward import steady
 
 HEDGE_COLUMNS = (
     "Layer",
@@ -206,6 +209,21 @@ def _hedge_frame(outcome: SizerOutcome, primary: Scenario) -> pd.DataFrame:
     return frame
 
 
+def _composite_frame(warning: Composite) -> pd.DataFrame:
+    """One row per signal category (its weight, its loudest evaluated signal and that signal's
+    strength), then the composite itself."""
+    rows: list[tuple[CellValue, ...]] = [
+        (c.category, c.weight, c.loudest or "", c.strength, c.weight * c.strength)
+        for c in warning.categories
+    ]
+    left_out = ", ".join(warning.excluded) or "none"
+    rows.append(("composite", None, f"not evaluated: {left_out}", None, warning.value))
+    return pd.DataFrame(
+        rows,
+        columns=["Category", "Weight", "Loudest Signal", "Strength (0-1)", "Weight x Strength"],
+    )
+
+
 def _budget_frame(
     risk: RiskReport, settings: Mapping[str, Any], layers: tuple[HedgeLayer, ...]
 ) -> pd.DataFrame:
@@ -225,7 +243,7 @@ def _budget_frame(
         ("Further premium to reach every target ($)", to_target),
         ("Futures and ETP notional held, not premium ($)", risk.hedge_notional),
     ]
-    return pd.DataFrame(rows, columns=["Budget", "Value"])
+    return pd.DataFrame(rows, columns=["Budget", "Amount ($)"])
 
 
 LEG_COLUMNS = {
@@ -345,8 +363,10 @@ def failed_outputs(
     issues: list[Issue],
     as_of: dt.date | None = None,
     status: RunStatus = "input errors",
+    log: tuple[LoggedLayer, ...] = (),
 ) -> Outputs:
-    """Outputs that carry only the run log: what a run that computed nothing writes."""
+    """Outputs that carry only the run log (and the Log sheet's earlier rows, kept as they
+    were): what a run that computed nothing writes."""
     return Outputs(
         hedge=pd.DataFrame(),
         signals=pd.DataFrame(),
@@ -357,6 +377,7 @@ def failed_outputs(
         plugins=_plugins_frame(host),
         issues=tuple(issues),
         status=status,
+        log=log,
     )
 
 
@@ -369,11 +390,15 @@ _STATUS_TEXT: dict[RunStatus, str] = {
 
 
 def _run_info(
-    as_of: dt.date | None, sizer: str | None, issues: list[Issue], status: RunStatus
+    as_of: dt.date | None,
+    sizer: str | None,
+    issues: list[Issue],
+    status: RunStatus,
+    changes: CellValue = None,
 ) -> tuple[tuple[str, CellValue], ...]:
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)
-    return (
+    info: tuple[tuple[str, CellValue], ...] = (
         ("Status", _STATUS_TEXT[status].format(errors=errors)),
         ("alvh Version", __version__),
         ("As Of", as_of),
@@ -381,6 +406,9 @@ def _run_info(
         ("Errors", errors),
         ("Warnings", warnings),
     )
+    if changes is not None:
+        info += (("Layer Changes Since the Last Recompute", changes),)
+    return info
 
 
 def _plugin_issues(
@@ -454,13 +482,13 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     if sizer_entry is None:
         issues.append(_unknown_sizer(inputs, host, sizer_name, options.sizer is not None))
     if any(i.severity == "error" for i in issues):
-        return failed_outputs(host, issues, as_of)
+        return failed_outputs(host, issues, as_of, log=inputs.log)
     state, market_issues = _market_state(inputs, settings)
     issues += market_issues
     risk = compute_risk(inputs.positions, state, settings, partial(inputs.cell, POSITIONS))
     issues += risk.issues
     if any(i.severity == "error" for i in issues) or sizer_entry is None:
-        return failed_outputs(host, issues, as_of)
+        return failed_outputs(host, issues, as_of, log=inputs.log)
     ctx = build_context(inputs, settings, risk)
     opened = open_pnl(risk, partial(inputs.cell, POSITIONS))
     issues += opened.issues
@@ -478,8 +506,17 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     triggers = evaluate_rules(
         rules, outcomes, warning, risk, inputs.market, book_open_pnl(risk, opened)
     )
-    ctx = dataclasses.replace(ctx, composite=warning, rules=triggers)
+    previous = last_run(inputs.log)
+    ctx = dataclasses.replace(ctx, composite=warning, rules=triggers, previous=previous)
     sized = run_sizer(sizer_entry, ctx, readings, time_limit)
+    changes: CellValue = None
+    if not sized.error:
+        pnl = book_open_pnl(risk, opened)
+        kept = steady(sized.layers, previous, triggers, pnl is not None and pnl < 0, settings)
+        sized = dataclasses.replace(sized, layers=kept.layers)
+        changes = "none: first recompute" if kept.since is None else len(kept.changes)
+        issues += [Issue("info", change, source="steward") for change in kept.changes]
+    log = log_rows(inputs.log, sized.layers, options.now, inputs_hash(inputs))
     issues += _plugin_issues(host, outcomes, sized)
     status: RunStatus = "plugin failed" if sized.error else "ok"
     legs = risk.legs.rename(columns=LEG_COLUMNS)[list(LEG_COLUMNS.values())]
@@ -497,16 +534,18 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     return Outputs(
         hedge=_hedge_frame(sized, risk.primary),
         hedge_budget=_budget_frame(risk, settings, sized.layers),
+        composite=_composite_frame(warning),
         signals=_signals_frame(outcomes),
         risk_structures=_structures_frame(risk, risk.scenarios),
         risk_book=_book_tables(risk, opened, valuer.liquidity),
         risk_scenarios=spike_table(valuer),
         risk_legs=legs,
         risk_tables=(*grids, analogs),
-        run_info=_run_info(as_of, sizer_name, issues, status),
+        run_info=_run_info(as_of, sizer_name, issues, status, changes),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
         status=status,
+        log=log,
     )
 
 

@@ -1,4 +1,4 @@
-"""Laying Outputs out as the four engine-owned sheets, the same for every adapter.
+"""Laying Outputs out as the five engine-owned sheets, the same for every adapter.
 
 Each sheet starts with the ownership marker in A1 (so a same-named user sheet is never
 overwritten), then titled tables separated by a blank row. Positions are stable: the Hedge table's
@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from rules_engine.contract import HEDGE, OWNED_MARKER, RISK, RUN, SIGNALS
-from rules_engine.models import CellValue, FormatRun, Issue, Outputs, SheetCells
+from rules_engine.contract import HEDGE, LOG, LOG_COLUMNS, OWNED_MARKER, RISK, RUN, SIGNALS
+from rules_engine.logbook import MAX_LOG_ROWS
+from rules_engine.models import CellValue, FormatRun, Issue, LoggedLayer, Outputs, SheetCells
 
 #: Column-name patterns -> number format kind (see contract.NUMBER_FORMAT_IDS).
 _FORMAT_RULES: tuple[tuple[str, str], ...] = (
@@ -29,6 +30,8 @@ _FORMAT_RULES: tuple[tuple[str, str], ...] = (
     ("Vomma", "money"),
     ("(SPX pts)", "money"),
     ("Share of Loss", "percent"),
+    ("Target Share", "percent"),
+    ("Share Covered", "percent"),
     ("(%)", "percent"),
     ("SPX Move", "percent"),
     ("IV", "percent"),
@@ -50,6 +53,8 @@ _TWO_DECIMALS = frozenset(
     }
 )
 _TEXT_COLUMNS_WIDE = {"Why": 90.0, "Trigger": 60.0, "Exit Rule": 60.0, "Explanation": 80.0}
+#: The Log's columns that need more room than their headers: a date and time, a hash, a name.
+_LOG_WIDTHS = {0: 18.0, 1: 18.0, 4: 40.0}
 NOT_COMPUTED = "Not computed: the inputs have errors. See the Run sheet for each one."
 #: What the result sheets say instead of figures, by how the run ended.
 _NOT_COMPUTED_BECAUSE = {
@@ -150,8 +155,27 @@ def _not_computed(name: str, title: str, why: str) -> SheetCells:
     return sheet.done()
 
 
+def _log_sheet(log: Sequence[LoggedLayer]) -> SheetCells:
+    """The Log: one row per layer per recompute, oldest first, whatever the run's status (a run
+    that computed nothing passes the earlier rows on unchanged)."""
+    rows = [
+        (r.run, r.inputs_hash, r.layer, r.status, r.instrument, r.contracts, r.cost, r.covered)
+        for r in log
+    ]
+    sheet = _Sheet(LOG)
+    sheet.table(
+        f"Log: each recompute's layers, oldest first (the newest {MAX_LOG_ROWS:,} rows are kept). "
+        "The steward rules compare each run with the last one here.",
+        pd.DataFrame(rows, columns=list(LOG_COLUMNS)),
+    )
+    sheet.widths |= _LOG_WIDTHS
+    return sheet.done()
+
+
 def lay_out(outputs: Outputs) -> list[SheetCells]:
-    """The four owned sheets for `outputs` (placeholders pointing at Run when inputs had errors)."""
+    """The five owned sheets for `outputs` (placeholders pointing at Run when inputs had
+    errors; the Log in every case)."""
+    log = _log_sheet(outputs.log)
     run = _Sheet(RUN)
     run.table("Run", pd.DataFrame(list(outputs.run_info), columns=["Field", "Value"]))
     run.table("Messages (errors name the sheet and cell to fix)", _messages(outputs.issues))
@@ -163,16 +187,27 @@ def lay_out(outputs: Outputs) -> list[SheetCells]:
             _not_computed(SIGNALS, "Signal readings", why),
             _not_computed(RISK, "Risk", why),
             run.done(),
+            log,
         ]
-    title = "Hedge layers (VIX calls; prices in VIX points, 1 contract = 100 x VIX)"
+    title = (
+        "Hedge layers (prices in VIX points, 1 option contract = 100 x VIX; Cost is option "
+        "premium; Net P&L = closed at the bid in the spike less the cost)"
+    )
     if outputs.status == "plugin failed":
         hedge = _not_computed(HEDGE, title, why)
     else:
         table = _Sheet(HEDGE)
         table.table(title, outputs.hedge)
+        table.table("Premium budget ($)", outputs.hedge_budget)
         hedge = table.done()
     signals = _Sheet(SIGNALS)
     signals.table("Signal readings (strength 0-1 feeds the hedge ratio)", outputs.signals)
+    signals.table(
+        "Composite warning level = 1 - product over categories of (1 - weight x the category's "
+        "loudest strength); it moves layer 1's target from its ladder share up to "
+        "alvh.hedge_ratio_max",
+        outputs.composite,
+    )
     risk = _Sheet(RISK)
     risk.table("Structures ($ per position; P&L by full repricing)", outputs.risk_structures)
     for title, frame in outputs.risk_book:
@@ -183,7 +218,7 @@ def lay_out(outputs: Outputs) -> list[SheetCells]:
     for title, frame in outputs.risk_tables:
         risk.table(title, frame)
     risk.table("Legs ($Greeks per position; IV as a fraction)", outputs.risk_legs)
-    return [hedge, signals.done(), risk.done(), run.done()]
+    return [hedge, signals.done(), risk.done(), run.done(), log]
 
 
 def as_text_table(frame: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -198,6 +233,8 @@ def as_text_table(frame: pd.DataFrame, columns: Sequence[str]) -> str:
 
 
 def _fmt(value: object, *, percent: bool = False) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
     if isinstance(value, float) and percent:
         return f"{value:.0%}"
     if isinstance(value, float):

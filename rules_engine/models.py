@@ -375,8 +375,10 @@ class Outputs:
     risk_book: tuple[tuple[str, pd.DataFrame], ...] = ()
     #: The Log sheet's rows: those of earlier recomputes, then this run's (oldest first).
     log: tuple[LoggedLayer, ...] = ()
-    #: The premium budget (Budget, Value), shown under the Hedge table.
+    #: The premium budget (Budget, Amount ($)), shown under the Hedge table.
     hedge_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The composite warning level by category, shown under the signal readings.
+    composite: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def ok(self) -> bool:

@@ -17,6 +17,7 @@ from rules_engine.engine import RunOptions, failed_outputs, recompute
 from rules_engine.guarded import describe_exception
 from rules_engine.host import PluginHost
 from rules_engine.layout import lay_out
+from rules_engine.logbook import LoggedInputError
 from rules_engine.models import InputError, Inputs, Issue, Outputs, SheetCells, WorkbookError
 
 Reader = Callable[[], Inputs]
@@ -47,7 +48,8 @@ def recompute_workbook(
     try:
         inputs = read()
     except InputError as exc:
-        outputs = failed_outputs(host, exc.issues)
+        log = exc.log if isinstance(exc, LoggedInputError) else ()
+        outputs = failed_outputs(host, exc.issues, log=log)
     else:
         outputs = _recompute(inputs, host, options)
     try:
@@ -70,4 +72,5 @@ def _recompute(inputs: Inputs, host: PluginHost, options: RunOptions) -> Outputs
             f"report it with the workbook, or rerun with {DEBUG_ENV}=1 for the traceback",
             source="alvh",
         )
-        return failed_outputs(host, [issue], inputs.market.get("as_of"), "internal error")
+        as_of = inputs.market.get("as_of")
+        return failed_outputs(host, [issue], as_of, "internal error", log=inputs.log)

@@ -18,6 +18,7 @@ from rules_engine.guarded import DEFAULT_TIME_LIMIT, call_guarded
 from rules_engine.models import CellValue, Issue, Setting, SettingCell
 from rules_engine.risk import calibration
 from rules_engine.risk.liquidity import LIQUIDITY_SETTINGS
+from rules_engine.steward import STEWARD_SETTINGS
 
 CORE_OWNER = "core"
 
@@ -284,6 +285,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     *LIQUIDITY_SETTINGS,
     *COMPOSITE_SETTINGS,
+    *STEWARD_SETTINGS,
 )
 
 

@@ -28,7 +28,7 @@ from rules_engine.contract import OWNED_SHEETS
 from rules_engine.engine import failed_outputs, recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import lay_out, marker
-from rules_engine.models import FormatRun, InputError, Inputs, Issue, SheetCells
+from rules_engine.models import FormatRun, InputError, Inputs, Issue, LoggedLayer, SheetCells
 from rules_engine.workbook.live import read_book, write_book
 from rules_engine.workbook.reader import read_workbook
 from rules_engine.workbook.writer import write_owned_sheets
@@ -375,7 +375,15 @@ def test_hostile_outputs_write_identical_cells(tmp_path: Path, side: str) -> Non
     issues = [
         Issue("error", text, "Positions", "C5", "Group", source=text) for text in HOSTILE_TEXT
     ]
-    outputs = failed_outputs(load_plugins(), issues, as_of=dt.date(2018, 1, 26))
+    runs = (dt.datetime(2018, 1, 26, 21, 5, 9), dt.datetime(2018, 1, 29))  # the second at 0:00
+    log = tuple(
+        LoggedLayer(run, "0123456789012345", 1, "ACTIVE", text, 12, 3060.5, 0.2125)
+        for run in runs
+        for text in HOSTILE_TEXT
+    )
+    outputs = dataclasses.replace(
+        failed_outputs(load_plugins(), issues, as_of=dt.date(2018, 1, 26)), log=log
+    )
     odd = SheetCells(
         "Odd Types",
         (

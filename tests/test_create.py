@@ -28,7 +28,7 @@ SETTINGS = (
     Setting("hedge.enabled", True, "bool", "=1+1 is text, not a formula"),
     Setting("calendar.start", dt.date(2018, 1, 2), "date", "First day the calendar covers."),
 )
-OWNED = ("Hedge", "Signals", "Risk", "Run")
+OWNED = c.OWNED_SHEETS  # Log included: alvh init leaves it for the first recompute to fill
 INPUT = c.INPUT_SHEETS  # alvh init writes every input sheet the README lists
 
 

@@ -13,11 +13,12 @@ from cli_support import cells, edit, header_letters, set_cell, table
 from click.testing import CliRunner
 
 from rules_engine.cli import main
-from rules_engine.contract import OWNED_MARKER
+from rules_engine.contract import LOG, LOG_COLUMNS, OWNED_MARKER, OWNED_SHEETS
 
 TEST_PLUGINS = Path(__file__).parent / "plugins"
-OWNED = ("Hedge", "Signals", "Risk", "Run")
+OWNED = OWNED_SHEETS
 LISTING_PARTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+STYLES = {"xl/styles.xml"}
 
 
 def run(*args: str):
@@ -72,13 +73,24 @@ def raw_entries(path: Path) -> dict[str, tuple[int, bytes]]:
 def test_example_recompute_fills_every_owned_sheet(example):
     result = run("recompute", str(example))
     assert result.exit_code == 0, result.output + result.stderr
-    assert "Layer" in result.output and "ACTIVE" in result.output and "STANDBY" in result.output
+    assert "Layer" in result.output and "ACTIVE" in result.output
     for name in OWNED:
         assert str(cells(example, name)[0][0]).startswith(OWNED_MARKER)
-    hedge = table(example, "Hedge", cells(example, "Hedge")[2][0])
-    assert [h["Status"] for h in hedge] == ["ACTIVE", "STANDBY"]
-    assert all(h["Contracts"] > 0 and h["Cost ($)"] > 0 for h in hedge)
-    assert hedge[0]["Instrument"].startswith("VIX ") and hedge[0]["Instrument"].endswith(" call")
+    rows = table(example, "Hedge", cells(example, "Hedge")[2][0])
+    hedge = [h for h in rows if h["Layer"] != "All ACTIVE"]
+    statuses = [h["Status"] for h in hedge]
+    # the plan: at least one layer bought now, and one planned or waiting for budget, each with
+    # its trigger and reason
+    assert "ACTIVE" in statuses and {"STANDBY", "UNFUNDED"} & set(statuses)
+    assert all(h["Trigger"] and h["Why"] and h["Exit Rule"] for h in hedge)
+    for h in hedge:
+        assert h["Contracts"] > 0
+        assert h["Cost ($)"] == pytest.approx(h["Contracts"] * h["Price (VIX pts)"] * 100)
+        assert h["Instrument"].startswith("VIX ")
+    budget = {r["Budget"]: r["Amount ($)"] for r in table(example, "Hedge", "Premium budget ($)")}
+    used = sum(h["Cost ($)"] for h in hedge if h["Status"] == "ACTIVE")
+    assert budget["Used by the ACTIVE layers ($)"] == pytest.approx(used)
+    assert used <= budget["Premium budget, 25% of it ($)"] + 1e-6
     signals = {s["Signal"]: s for s in table(example, "Signals", cells(example, "Signals")[2][0])}
     # 2018-01-26: SPX had rallied for weeks; RSI(14) was far above 70
     assert signals["rsi"]["Status"] == "triggered" and signals["rsi"]["Value"] > 70
@@ -113,20 +125,66 @@ def test_example_recompute_fills_every_owned_sheet(example):
     assert run_info["Status"] == "OK"
 
 
+def log_table(path: Path) -> list[dict]:
+    return table(path, LOG, cells(path, LOG)[2][0])
+
+
+def hedge_layers(path: Path) -> list[dict]:
+    """The Hedge table's layer rows (a total row has no layer number)."""
+    rows = table(path, "Hedge", cells(path, "Hedge")[2][0])
+    return [r for r in rows if isinstance(r["Layer"], float)]
+
+
 def test_recompute_is_repeatable_and_leaves_every_other_part_byte_identical(example):
+    """Recomputing unchanged inputs rewrites every owned sheet but the Log byte for byte (the
+    first run has no earlier one to compare with, so its Run sheet may say so), and the Log
+    gains one row per layer per recompute, each run's rows with one time and the same hash."""
     before = raw_entries(example)
     assert run("recompute", str(example)).exit_code == 0
     first = raw_entries(example)
     parts = sheet_parts(example)
     owned = {parts[name] for name in OWNED}
     changed = {n for n in before if before[n] != first.get(n)}
-    assert changed <= owned | LISTING_PARTS, changed - owned - LISTING_PARTS
+    allowed = owned | LISTING_PARTS | STYLES  # the cell styles the output needs, once
+    assert changed <= allowed, changed - allowed
     assert set(before) <= set(first)
-    snapshot = {name: cells(example, name) for name in OWNED}
+    results = ("Hedge", "Signals", "Risk")
+    snapshot = {name: cells(example, name) for name in results}
+    layers = len(hedge_layers(example))
+    assert layers > 0
+    assert len(log_table(example)) == layers
     assert run("recompute", str(example)).exit_code == 0
-    for name in OWNED:
+    for name in results:
         assert cells(example, name) == snapshot[name], name
-    assert raw_entries(example) == first  # the second write changes no byte of any part
+    second = raw_entries(example)
+    assert run("recompute", str(example)).exit_code == 0
+    third = raw_entries(example)
+    log_part = parts[LOG]
+    assert {n: e for n, e in third.items() if n != log_part} == {
+        n: e for n, e in second.items() if n != log_part
+    }  # the third write changes no byte of any part but the Log's
+    log = log_table(example)
+    assert len(log) == 3 * layers
+    assert list(log[0]) == list(LOG_COLUMNS)
+    runs = [log[k * layers : (k + 1) * layers] for k in range(3)]
+    for rows in runs:
+        assert len({r["Run (UTC)"] for r in rows}) == 1
+    assert runs[0][0]["Run (UTC)"] < runs[1][0]["Run (UTC)"] < runs[2][0]["Run (UTC)"]
+    assert len({r["Inputs Hash"] for r in log}) == 1
+    hedge = hedge_layers(example)
+    for rows in runs:
+        assert [(r["Layer"], r["Status"], r["Contracts"]) for r in rows] == [
+            (h["Layer"], h["Status"], h["Contracts"]) for h in hedge
+        ]
+
+
+def test_a_run_with_bad_inputs_keeps_the_logs_earlier_rows(example):
+    assert run("recompute", str(example)).exit_code == 0
+    edit(example, set_cell("Positions", "Strike", 3, "abc"))
+    logged = log_table(example)  # as openpyxl saved it (it keeps 16 digits of a float)
+    assert logged
+    assert run("recompute", str(example)).exit_code == 1
+    assert log_table(example) == logged
 
 
 def test_plugin_folder_signal_appears_and_a_raising_plugin_is_named(example, tmp_path):
@@ -145,7 +203,7 @@ def test_plugin_folder_signal_appears_and_a_raising_plugin_is_named(example, tmp
     messages = table(example, "Run", "Messages (errors name the sheet and cell to fix)")
     assert any(m["Source"] == "raising_signal" and "explodes" in m["Message"] for m in messages)
     hedge = table(example, "Hedge", cells(example, "Hedge")[2][0])
-    assert len(hedge) == 2
+    assert hedge[0]["Status"] == "ACTIVE" and hedge[-1]["Layer"] == "All ACTIVE"
     assert "raising_signal" in result.stderr
 
 

@@ -40,7 +40,7 @@ def outputs(issues=(), status="ok"):
 
 
 def test_hedge_sheet_positions_and_formats_are_stable():
-    hedge, signals, risk, run = lay_out(outputs())
+    hedge, signals, risk, run, _log = lay_out(outputs())
     assert [s.name for s in (hedge, signals, risk, run)] == ["Hedge", "Signals", "Risk", "Run"]
     assert all(str(s.rows[0][0]).startswith(OWNED_MARKER) for s in (hedge, signals, risk, run))
     assert hedge.rows[3][0] == "Layer"  # header on spreadsheet row 4
@@ -58,7 +58,7 @@ def test_hedge_sheet_positions_and_formats_are_stable():
 
 def test_errors_replace_every_result_sheet_with_a_pointer_to_run():
     issue = Issue("error", "'abc' is not a number", "Positions", "E5", "Strike", "reader")
-    hedge, signals, risk, run = lay_out(outputs([issue], "input errors"))
+    hedge, signals, risk, run, _log = lay_out(outputs([issue], "input errors"))
     for sheet in (hedge, signals, risk):
         assert NOT_COMPUTED in [row[0] for row in sheet.rows if row]
     messages = [row for row in run.rows if row and row[0] == "ERROR"]

@@ -1,10 +1,11 @@
 """A real spreadsheet reads what alvh writes: LibreOffice opens, recalculates and shows our cells.
 
 The fixture is the example workbook plus a user sheet whose formula reads layer 1's contracts on
-the Hedge sheet, with a deliberately stale cached value. After `alvh recompute`, LibreOffice
-(headless, with a private profile that recalculates on load) must show the new value and every
-owned sheet exactly as the engine laid it out. Skipped where LibreOffice is absent, except in CI,
-where that fails.
+the Hedge sheet, with a deliberately stale cached value. After a recompute through the file
+adapter (the pipeline `alvh recompute` runs, on a fixed clock so that the Log's time is known),
+LibreOffice (headless, with a private profile that recalculates on load) must show the new value
+and every owned sheet exactly as the engine laid it out. Skipped where LibreOffice is absent,
+except in CI, where that fails.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from libreoffice_support import (
     RECALC_NEVER,
     LibreOfficeError,
@@ -32,19 +33,21 @@ from libreoffice_support import (
 )
 from python_calamine import CalamineWorkbook
 
-from rules_engine.cli import main
 from rules_engine.contract import OWNED_SHEETS
-from rules_engine.engine import recompute
+from rules_engine.engine import RunOptions, recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import lay_out
 from rules_engine.models import CellValue, SheetCells
+from rules_engine.pipeline import recompute_workbook
 from rules_engine.workbook.create import create_workbook
 from rules_engine.workbook.reader import read_workbook
+from rules_engine.workbook.writer import write_owned_sheets
 
 USER_SHEET = "My Checks"
 USER_FORMULA = "Hedge!F5*2"
 STALE_CACHE = "-1"
 LAYER1_CONTRACTS = (4, 5)  # Hedge!F5: 0-based row 4, column 5
+CLOCK = RunOptions(now=dt.datetime(2018, 1, 26, 21, 5, 9, tzinfo=dt.UTC))
 
 
 def require_soffice() -> str:
@@ -98,17 +101,20 @@ def recomputed(tmp_path_factory: pytest.TempPathFactory) -> Recomputed:
     """The example plus the user formula after `alvh recompute`, and the cells the engine laid out.
 
     The expected cells come from the engine's layout of the inputs (recomputing unchanged inputs
-    gives the same cells: the Run sheet carries no clock), never from reading the written file.
+    at the same time gives the same cells, the Log's included), never from reading the written
+    file.
     """
     require_soffice()
     host = load_plugins(use_entry_points=False)
     path = tmp_path_factory.mktemp("lo-book") / "book.xlsx"
     create_workbook(path, host.declared_settings, example=True)
     _with_stale_user_formula(path)
-    outputs = recompute(read_workbook(path).inputs, host)
+    outputs = recompute(read_workbook(path).inputs, host, CLOCK)
     assert outputs.ok, outputs.issues
-    result = CliRunner().invoke(main, ["recompute", str(path), "--quiet"])
-    assert result.exit_code == 0, result.output
+    written = recompute_workbook(
+        lambda: read_workbook(path).inputs, partial(write_owned_sheets, path), host, CLOCK
+    )
+    assert written.ok, written.issues
     return Recomputed(path, {s.name: s for s in lay_out(outputs)})
 
 
@@ -155,9 +161,10 @@ def _shown_matches(written: CellValue, shown: str) -> bool:
         percent = shown.endswith("%")
         number = float(shown.rstrip("%")) / (100 if percent else 1)
         return math.isclose(number, written, rel_tol=1e-12, abs_tol=1e-12)
+    if isinstance(written, dt.datetime):
+        return dt.datetime.strptime(shown, "%m/%d/%Y %H:%M:%S") == written
     if isinstance(written, dt.date):
-        day = written.date() if isinstance(written, dt.datetime) else written
-        return dt.datetime.strptime(shown, "%m/%d/%Y").date() == day
+        return dt.datetime.strptime(shown, "%m/%d/%Y").date() == written
     return shown == written
 
 

@@ -3,6 +3,7 @@ user sheets refused, text kept as text; and the button's `main()` end to end."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import shutil
@@ -15,11 +16,19 @@ from typing import Any
 import pytest
 from live_standin import App, Book, Formula, StandinFailure
 
-from rules_engine.contract import HEDGE, INPUT_SHEETS, OWNED_MARKER, OWNED_SHEETS, RUN, SIGNALS
-from rules_engine.engine import recompute
+from rules_engine.contract import (
+    HEDGE,
+    INPUT_SHEETS,
+    LOG,
+    OWNED_MARKER,
+    OWNED_SHEETS,
+    RUN,
+    SIGNALS,
+)
+from rules_engine.engine import failed_outputs, recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import NOT_COMPUTED, lay_out, marker
-from rules_engine.models import SheetCells, WorkbookError
+from rules_engine.models import LoggedLayer, SheetCells, WorkbookError
 from rules_engine.workbook.live import grid_value, read_book, write_book
 from rules_engine.workbook.reader import read_workbook
 
@@ -68,24 +77,40 @@ def test_read_is_one_bulk_read_per_input_sheet(book: Book) -> None:
     assert len(book.recorder.calls) <= 4 * len(present)
 
 
+def test_the_log_is_read_in_one_bulk_read_too(book: Book) -> None:
+    logged = LoggedLayer(dt.datetime(2024, 3, 5, 14, 7, 31), "9f86d081884c7d65", 1, "ACTIVE",
+                         "VIX Apr 2024 17 call", 12, 3060.0, 0.2125)  # fmt: skip
+    outputs = dataclasses.replace(failed_outputs(load_plugins(), []), log=(logged,))
+    [log] = [s for s in lay_out(outputs) if s.name == LOG]
+    write_book(book, [log])
+    book.recorder.calls.clear()
+    read = read_book(book)
+    assert read.inputs.log == (logged,)
+    reads = [call.detail.split("!")[0] for call in book.recorder.ops("get_value")]
+    assert reads == [n for n in book.sheets.names() if n in (*INPUT_SHEETS, LOG)]
+
+
 def test_write_is_one_bulk_write_per_owned_sheet(
     book: Book, example_sheets: list[SheetCells]
 ) -> None:
+    existing = [name for name in OWNED_SHEETS if name in book.sheets.names()]
+    assert LOG not in existing  # the example predates the Log: it is added
     write_book(book, example_sheets)
     calls = book.recorder
     writes = calls.ops("set_value")
     assert [call.detail.split("!")[0] for call in writes] == list(OWNED_SHEETS)
     assert all(call.detail.endswith("!A1") for call in writes)
     # the only reads are the ownership checks of A1 on the sheets that already exist
-    assert [call.detail for call in calls.ops("get_value")] == [f"{n}!A1" for n in OWNED_SHEETS]
+    assert [call.detail for call in calls.ops("get_value")] == [f"{n}!A1" for n in existing]
     formats = calls.ops("set_number_format")
     assert 0 < len(formats) <= sum(column_runs(sheet) for sheet in example_sheets)
     widths = calls.ops("set_column_width")
     assert len(widths) <= sum(len(sheet.widths) for sheet in example_sheets)
-    # the rest: per sheet its A1 check, clear and write (5 calls); once the sheet list, the active
-    # sheet, and reading, setting and restoring the three settings (11 calls)
+    # the rest: per sheet its A1 check (or, for the Log, finding the last sheet and adding it),
+    # clear and write (5 calls); once the sheet list, the active sheet, and reading, setting and
+    # restoring the three settings (11 calls), and activating the user's sheet again (1 call)
     per_sheet = len(calls.calls) - 2 * (len(formats) + len(widths))
-    assert per_sheet <= 5 * len(example_sheets) + 11
+    assert per_sheet <= 5 * len(example_sheets) + 12
     for sheet in example_sheets:
         written = book.sheets[sheet.name]
         assert written.grid()[(0, 0)] == marker(sheet.name)
@@ -101,7 +126,9 @@ def test_number_formats_land_on_exactly_the_formatted_cells(
         expected = {cell: codes[k] for cell, k in sheet.cell_formats().items() if k in codes}
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                if isinstance(value, dt.date):
+                if isinstance(value, dt.datetime):
+                    expected[(r, c)] = "m/d/yyyy h:mm"
+                elif isinstance(value, dt.date):
                     expected[(r, c)] = "m/d/yyyy"
         assert book.sheets[sheet.name].formats == expected, sheet.name
 
@@ -274,6 +301,21 @@ def test_main_recomputes_the_calling_book(
     assert hedge[(3, 0)] == "Layer" and hedge[(4, 0)] == 1.0
     assert book.sheets[RUN].grid()[(4, 1)] == "OK"
     assert len(book.recorder.ops("set_value")) == len(OWNED_SHEETS)
+
+
+def test_main_twice_appends_each_runs_layers_to_the_log(
+    button: ModuleType, book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call_main(button, book, monkeypatch)
+    first = read_book(book).inputs.log
+    assert first and len({row.run for row in first}) == 1
+    call_main(button, book, monkeypatch)
+    assert book.app.alerts == []
+    log = read_book(book).inputs.log
+    assert log[: len(first)] == first
+    again = log[len(first) :]
+    assert len({row.run for row in again}) == 1 and again[0].run > first[0].run
+    assert again == tuple(dataclasses.replace(row, run=again[0].run) for row in first)
 
 
 def test_main_with_bad_inputs_writes_run_and_alerts(

@@ -135,7 +135,7 @@ def test_existing_vix_call_is_black76_on_its_future_and_gains_in_the_spike():
     f7 = float(np.interp(36, [0, 15, 43], [16.0, 16.5, 17.5])) + (
         curve_model(22.0, 36) - curve_model(16.0, 36)
     )
-    vol7 = 0.85 + surface(36, 22.0, f7, 22.0) - surface(43, 22.0, 17.5, 16.0)
+    vol7 = 0.85 + surface(36, 22.0, f7, 22.0) - surface(36, 22.0, 17.5, 16.0)  # at its tenor then
     later = black76_price(f7, 22.0, 36 / 365, 0.05, vol7, True)
     assert risk.pnl(Scenario(6.0, days=7.0)).hedges == pytest.approx(
         10 * 100 * (later - row["price"]), rel=1e-9

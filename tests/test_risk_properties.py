@@ -21,9 +21,11 @@ AS_OF = dt.date(2024, 1, 31)  # make_risk's default as-of date
 @st.composite
 def condors(draw: st.DrawFn) -> list[dict]:
     """A short iron condor around SPX 4000 as traded at VIX 16 (make_risk's): shorts 2-12% out,
-    wings 25-100 points, 7-90 days, ATM IV 8-22% with a put skew (the further down, the
-    higher)."""
-    days = draw(st.integers(min_value=7, max_value=90))
+    wings 25-100 points, 7-60 days, ATM IV 8-22% with a put skew (the further down, the
+    higher). (Far longer condors with a near short call can gain vega at extreme vols: once a
+    narrow call spread sits below the vega peak K = S exp((r + vol^2/2) T), which Black-Scholes
+    rightly shows.)"""
+    days = draw(st.integers(min_value=7, max_value=60))
     expiry = AS_OF + dt.timedelta(days=days)
     put_out = draw(st.floats(min_value=0.02, max_value=0.12))
     call_out = draw(st.floats(min_value=0.02, max_value=0.12))
@@ -48,7 +50,7 @@ def condors(draw: st.DrawFn) -> list[dict]:
 @settings(max_examples=100, deadline=None)
 @given(
     book=condors(),
-    moves=st.lists(st.floats(min_value=-5.0, max_value=40.0), min_size=2, max_size=6),
+    moves=st.lists(st.floats(min_value=-5.0, max_value=30.0), min_size=2, max_size=6),
     days=st.sampled_from([0.0, 3.0]),
 )
 def test_a_short_condor_loses_more_as_vix_rises_with_spx_held(

@@ -278,14 +278,16 @@ def test_carry_rolls_down_the_curve():
     first = size(ctx, {})[0]
     _, _, mid = call_by_hand(17.5, 24.0, 43)
     # a day on, nothing moving: the Feb future rolls down to the curve's 42-day level (between
-    # 16.5 at 15 days and 17.5 at 43 days) and the vol moves along the surface's term structure
+    # 16.5 at 15 days and 17.5 at 43 days); the call keeps its vol but for the skew its new
+    # moneyness reads (both sides of the change at its 42-day tenor)
     f42 = 16.5 + (17.5 - 16.5) * (42 - 15) / (43 - 15)
-    vol42 = vol(43, 24.0, 17.5) + vol(42, 24.0, f42) - vol(43, 24.0, 17.5)
+    vol42 = vol(43, 24.0, 17.5) + vol(42, 24.0, f42) - vol(42, 24.0, 17.5)
     tomorrow = black76_price(f42, 24.0, 42 / 365, 0.05, vol42, True)
     assert first.carry_per_day == pytest.approx(first.contracts * 100 * (tomorrow - mid), rel=1e-9)
     fixed = black76_price(17.5, 24.0, 42 / 365, 0.05, vol(43, 24.0, 17.5), True)
-    assert first.carry_per_day != pytest.approx(first.contracts * 100 * (fixed - mid), rel=0.05)
-    assert first.carry_to_roll < first.carry_per_day < 0  # 22 days of it
+    theta = first.contracts * 100 * (fixed - mid)  # a day of decay at a fixed future
+    assert first.carry_per_day < theta < 0  # contango: the roll-down adds to the decay
+    assert first.carry_to_roll < first.carry_per_day  # 22 days of it
     assert first.cost_if_no_spike < 0
 
 

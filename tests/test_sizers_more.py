@@ -77,6 +77,15 @@ def call_mid(forward: float, days: float, vix: float) -> float:
 
 
 MID = call_mid(17.5, 60, 16.0)  # 0.9305
+
+
+def aged_mid(forward: float, days: float) -> float:
+    """The 24 call `60 - days` days on with VIX unchanged: it keeps today's vol but for the
+    skew its new moneyness reads, both read at its tenor then (the stress model's rule)."""
+    vol = surface(60, 17.5, 16.0) + surface(days, forward, 16.0) - surface(days, 17.5, 16.0)
+    return black76_price(forward, 24.0, days / 365, RATE, vol, True)
+
+
 PRICE = 0.98  # ask: 0.9305 + 5% of it (0.0465) = 0.9770, up to the $0.01 tick
 SOLD_6 = by_hand.bid(call_mid(future(6.0), 60, 22.0), 2.0)  # VIX +6: bid, half-spread doubled
 PAY_6 = (SOLD_6 - PRICE) * 100  # net $ a contract in the primary spike
@@ -179,12 +188,12 @@ def test_carry_and_the_cost_if_no_spike_with_the_curve_rolling_down():
     layer = run(fixed_ratio)  # 3 calls
     # a day later the call has 59 days on the curve between 17.0 (30 days) and 17.5 (60 days)
     f59 = 17.0 + 0.5 * 29 / 30
-    assert layer.carry_per_day == pytest.approx(300 * (call_mid(f59, 59, 16.0) - MID), rel=1e-9)
+    assert layer.carry_per_day == pytest.approx(300 * (aged_mid(f59, 59) - MID), rel=1e-9)
     # rolled at 21 days to expiry, 39 days on: 21 days between spot 16 and 17.0 (30 days)
     f21 = 16.0 + 1.0 * 21 / 30
-    assert layer.carry_to_roll == pytest.approx(300 * (call_mid(f21, 21, 16.0) - MID), rel=1e-9)
+    assert layer.carry_to_roll == pytest.approx(300 * (aged_mid(f21, 21) - MID), rel=1e-9)
     # the condors expire in 30 days: sold then at the bid (normal spread), against 0.98 paid
-    closed = by_hand.bid(call_mid(17.0, 30, 16.0), 1.0)
+    closed = by_hand.bid(aged_mid(17.0, 30), 1.0)
     assert layer.cost_if_no_spike == pytest.approx(300 * (closed - PRICE), abs=1e-9)
     assert layer.carry_to_roll < layer.carry_per_day < 0
     # worth 2.03 / 0.98 = 2.07x in the design spike: the 3x take profit cannot fire there

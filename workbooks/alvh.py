@@ -11,7 +11,7 @@ from functools import partial
 
 import xlwings as xw
 
-from rules_engine.contract import RUN
+from rules_engine.contract import LOG, RUN
 from rules_engine.engine import failed_outputs
 from rules_engine.host import PluginHost, load_plugins
 from rules_engine.layout import lay_out
@@ -68,7 +68,7 @@ def _report_failure(book: xw.Book, host: PluginHost, exc: Exception) -> str:
     if isinstance(exc, WriteFailed):
         reason = f"the result could not be written: {reason}"
     outputs = failed_outputs(host, [Issue("error", reason, source="alvh")])
-    sheets = lay_out(outputs)
+    sheets = [sheet for sheet in lay_out(outputs) if sheet.name != LOG]  # keep the Log's rows
     for attempt in (sheets, [sheet for sheet in sheets if sheet.name == RUN]):
         try:
             write_book(book, attempt)

@@ -15,7 +15,7 @@ a scenario (a VIX move, an SPX move given or implied, and a horizon in days).
 - VIX option vol: calibration.vix_option_vol's surface in tenor, strike and VIX level (term
   structure falling with tenor, additive upside call skew, rising with VIX), scaled so its
   30-day ATM vol is VVIX when VVIX is given; a leg keeps its own IV and moves by the
-  surface's change.
+  surface's change at its tenor (level and moneyness; it does not ride the term structure).
 - VIX ETPs: leverage x the 1-month constant-maturity futures return, then the daily roll along
   the scenario's curve for each day of the horizon (contango bleeds, backwardation pays).
 """
@@ -195,13 +195,15 @@ class StressModel:
         self, days: FloatArray, strikes: FloatArray, forwards: FloatArray, levels: Levels
     ) -> FloatArray:
         """How much each VIX option's implied vol (columns) moves in each scenario (rows;
-        fraction): the surface's change from today's futures and spot to the scenario's, at the
-        option's tenor then."""
+        fraction): the surface's change from today's future and spot VIX to the scenario's,
+        both read at the option's tenor then. An option keeps its own IV as it ages (it does not
+        ride up the term structure): with nothing moving, its vol changes only as its moneyness
+        does, so carry is theta plus the future rolling down the curve."""
         days = np.asarray(days, dtype=float)
         later = np.maximum(days[None, :] - levels.days, 0.0)
         moved = self.futures(days, levels)
         after = self.vix_surface(later, strikes, moved, levels.vix)
-        before = self.vix_surface(days, strikes, forwards, self.state.vix)
+        before = self.vix_surface(later, strikes, forwards, self.state.vix)
         return np.asarray(after - before, dtype=float)
 
     def _raw_surface(

@@ -20,11 +20,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rules_engine.contract import OWNED_MARKER
+from rules_engine.logbook import log_sheet_name, read_with_log
 from rules_engine.models import CellValue, Inputs, SheetCells, WorkbookError
 from rules_engine.workbook import extent
 from rules_engine.workbook.cells import RawCell, address
 from rules_engine.workbook.guards import check_sheets
-from rules_engine.workbook.inputs import SheetGrid, input_sheet_names, read_inputs
+from rules_engine.workbook.inputs import SheetGrid, input_sheet_names
 from rules_engine.workbook.sheetxml import clean_text
 
 if TYPE_CHECKING:
@@ -56,10 +57,13 @@ class LiveRead:
 
 
 def read_book(book: xw.Book) -> LiveRead:
-    """Read the input sheets with one bulk read each; raise InputError listing every bad input."""
+    """Read the input sheets and the Log with one bulk read each; raise InputError (a
+    `logbook.LoggedInputError`, carrying the Log's rows) listing every bad input."""
     sheets = {sheet.name: sheet for sheet in book.sheets}
     grids = {name: _grid(sheets[name]) for name in input_sheet_names(sheets)}
-    return LiveRead(read_inputs(grids), tuple(sheets))
+    log = log_sheet_name(sheets)
+    inputs = read_with_log(grids, None if log is None else _grid(sheets[log]))
+    return LiveRead(inputs, tuple(sheets))
 
 
 def _grid(sheet: xw.Sheet) -> SheetGrid:

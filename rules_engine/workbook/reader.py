@@ -6,7 +6,7 @@ the hash always describes exactly what was read. calamine never sees an input sh
 `precheck` has scanned it: a stray far cell would make it allocate gigabytes and abort, an
 impossible date would make it panic. What calamine still fails on (`calaminecall`) becomes a
 WorkbookError naming the sheet or the damaged part. This module only turns the file into sheet
-grids; `inputs.read_inputs` does the parsing both adapters share.
+grids; `inputs.read_inputs` does the parsing both adapters share, `logbook` reads the Log.
 """
 
 from __future__ import annotations
@@ -21,13 +21,22 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from rules_engine.models import InputError, Inputs, Issue, WorkbookError
+from rules_engine.logbook import LoggedInputError, log_sheet_name, read_with_log
+from rules_engine.models import Inputs, Issue, LoggedLayer, WorkbookError
+from rules_engine.workbook import extent
 from rules_engine.workbook.calaminecall import CalamineFailed, guarded
 from rules_engine.workbook.cells import RawCell
 from rules_engine.workbook.damage import damaged_part, xml_problem
 from rules_engine.workbook.guards import check_container
-from rules_engine.workbook.inputs import SheetGrid, input_sheet_names, read_inputs
-from rules_engine.workbook.precheck import Checked, check_package, odd_date_issues
+from rules_engine.workbook.inputs import SheetGrid, input_sheet_names
+from rules_engine.workbook.packageparts import Package
+from rules_engine.workbook.precheck import (
+    MAX_SHEET_XML_BYTES,
+    Checked,
+    check_package,
+    odd_date_issues,
+)
+from rules_engine.workbook.sheetscan import scan_sheet
 
 #: Largest workbook file alvh reads (bytes). Real workbooks with years of daily history are a few
 #: MiB; the cap is checked before a byte is read, so a huge or endless file costs nothing.
@@ -50,12 +59,12 @@ class WorkbookRead:
     sheet_names: tuple[str, ...]
 
 
-class FileInputError(InputError):
-    """Bad inputs in a file, with the sha256 of the bytes that were read: a Run sheet listing the
-    errors must not be written over a file that changed after it was read."""
+class FileInputError(LoggedInputError):
+    """Bad inputs in a file, with the sha256 of the bytes that were read (a Run sheet listing the
+    errors must not be written over a file that changed after it was read) and the Log's rows."""
 
-    def __init__(self, issues: list[Issue], sha256: str) -> None:
-        super().__init__(issues)
+    def __init__(self, issues: list[Issue], sha256: str, log: tuple[LoggedLayer, ...]) -> None:
+        super().__init__(issues, log)
         self.sha256 = sha256
 
 
@@ -71,10 +80,11 @@ def read_workbook(path: Path) -> WorkbookRead:
     book = _open(path, checked)
     names = tuple(book.sheet_names)
     grids = {name: _grid(path, book, name, checked) for name in input_sheet_names(names)}
+    log = log_sheet_name(names)
     try:
-        inputs = read_inputs(grids)
-    except InputError as exc:
-        raise FileInputError(exc.issues, digest) from None
+        inputs = read_with_log(grids, None if log is None else _log_grid(book, log, checked))
+    except LoggedInputError as exc:
+        raise FileInputError(exc.issues, digest, exc.log) from None
     return WorkbookRead(inputs, digest, names)
 
 
@@ -156,6 +166,30 @@ def _grid(path: Path, book: calamine.CalamineWorkbook, name: str, checked: Check
         ) from None
     dates = odd_date_issues(name, check.odd_dates, rows, start, checked.date1904)
     return SheetGrid(rows, start, check.issues + dates)
+
+
+def _log_grid(book: calamine.CalamineWorkbook, name: str, checked: Checked) -> SheetGrid:
+    """The Log sheet's used range. precheck scans only the input sheets, so the Log's XML is
+    scanned here before calamine may read it: a Log spanning more cells than any sheet may (a
+    value typed far away), or one calamine fails on, is not read, and a warning says so. The Log
+    is alvh's own memory; losing it must not stop a recompute."""
+    part = next((s.part for s in Package(checked.archive).sheets() if s.name == name), None)
+    entry = None if part is None else checked.archive.find(part)
+    if entry is None or entry.size > MAX_SHEET_XML_BYTES:
+        return _unread_log(name, f"its part is missing or over {MAX_SHEET_XML_BYTES:,} bytes")
+    scan = scan_sheet(checked.archive.read(entry), {}, checked.date1904, extent.MAX_SHEET_CELLS)
+    whole = None if scan is None else extent.extent_of(scan.rows, scan.cols)
+    if whole is not None and whole.cells > extent.MAX_SHEET_CELLS:
+        return SheetGrid([], None, (extent.too_large_issue(name, whole, None, "its values span"),))
+    try:
+        rows, start = guarded(lambda: _read_sheet(book, name))
+    except CalamineFailed as failed:
+        return _unread_log(name, f"the reader library failed on it ({failed})")
+    return SheetGrid(rows, start)
+
+
+def _unread_log(name: str, why: str) -> SheetGrid:
+    return SheetGrid([], None, (Issue("warning", why, name, source="reader"),))
 
 
 def _read_sheet(
