@@ -43,6 +43,7 @@ from rules_engine import (
     Instrument,
     LayerStatus,
     Liquidity,
+    LoggedLayer,
     Reading,
     RiskReport,
     Scenario,
@@ -50,6 +51,8 @@ from rules_engine import (
     Sizer,
     VixCall,
     VixCallSpread,
+    VixFuture,
+    hedge_candidates,
     held_hedges,
     hookimpl,
     nearest_expiry,
@@ -58,7 +61,13 @@ from rules_engine import (
 
 VIX_OPTION_MULTIPLIER = 100.0
 #: What a structure name in `alvh.structures` stands for.
-STRUCTURES = ("call", "call_spread", "further_strike", "shorter_expiry")
+STRUCTURES = ("call", "call_spread", "further_strike", "shorter_expiry", "future", "etp")
+#: Kinds bought with margin or capital, never with option premium: the budget does not limit them.
+NOT_PREMIUM = ("vix_future", "etp")
+#: The statuses of held hedges' rows (not the plan's).
+HELD = ("HOLD", "TAKE PROFIT", "ROLL")
+#: Contracts a structure off the premium budget may buy: only the need limits it.
+UNLIMITED = 10**9
 
 
 def parse_ladder(text: object) -> tuple[tuple[int, float], ...]:
@@ -141,7 +150,10 @@ SETTINGS = (
         "str",
         "What the plan may buy when the premium budget binds, besides the call: call_spread "
         "(long the call, short alvh.spread_width higher), further_strike (alvh.strike_otm + 15 "
-        "points further out), shorter_expiry (the listed expiry before the layer's).",
+        "points further out), shorter_expiry (the listed expiry before the layer's), future (the "
+        "VIX future of the layer's expiry: margin, no premium, but it loses as VIX falls), etp "
+        "(VXX/UVXY shares when the Market sheet prices them: capital, not premium, and they "
+        "bleed in contango).",
         check=parse_structures,
     ),
     Setting(
@@ -223,6 +235,8 @@ class Priced:
         return math.ceil(need / self.per_contract_pay - 1e-9)
 
     def affordable(self, budget: float) -> int:
+        if self.instrument.kind in NOT_PREMIUM:
+            return UNLIMITED
         if self.per_contract_cost <= 0:
             return 0
         return max(math.floor(max(budget, 0.0) / self.per_contract_cost + 1e-9), 0)
@@ -238,12 +252,13 @@ def price(plan: Plan, instrument: Instrument) -> Priced:
         sc: float((value - quote.price) * instrument.multiplier)
         for sc, value in zip(scenarios, closed, strict=True)
     }
+    premium = 0.0 if instrument.kind in NOT_PREMIUM else quote.price * instrument.multiplier
     return Priced(
         instrument,
         instrument.label,
         quote.price,
         quote.source,
-        quote.price * instrument.multiplier,
+        premium,
         net[plan.primary],
         net,
     )
@@ -289,6 +304,11 @@ def candidates(plan: Plan, expiry: dt.date) -> list[tuple[str, Instrument]]:
         if earlier and (earlier[-1] - risk.as_of).days > int(s["alvh.roll_dte"]):
             near, _ = strike_for(plan, earlier[-1])
             out.append(("shorter_expiry", VixCall(earlier[-1], near, liquidity=plan.liquidity)))
+    if "future" in allowed:
+        out.append(("future", VixFuture(expiry, plan.liquidity)))
+    if "etp" in allowed:
+        listed = hedge_candidates(risk, plan.chain, s, plan.ctx.market)
+        out += [("etp", etp) for etp in listed if etp.kind == "etp"]
     return out
 
 
@@ -461,15 +481,17 @@ def exit_rule(plan: Plan, chosen: Priced, expiry: dt.date) -> str:
     level = risk.vix_future(expiry, Scenario(spike, primary.spx_move))
     worth_at_design = chosen.per_contract_pay + chosen.per_contract_cost
     multiple = float(s["alvh.take_profit_multiple"])
+    worth = ""
     if chosen.per_contract_cost > 0:
         multiple = max(multiple, math.ceil(12.5 * worth_at_design / chosen.per_contract_cost) / 10)
+        worth = f" or worth {multiple:g}x its cost"
     roll_dte = int(s["alvh.roll_dte"])
     roll_day = expiry - dt.timedelta(days=roll_dte)
     return (
         f"Take profit, sell half: the {expiry:%b %Y} VIX future at or above {level:.2f} (its "
         f"level in VIX {spike:+g}, {s['alvh.take_profit_spike']:g}x the {primary.label} spike "
-        f"it is sized for) or worth {multiple:g}x its cost; close or roll at {roll_dte} days to "
-        f"expiry ({roll_day:%Y-%m-%d})"
+        f"it is sized for){worth}; close or roll at {roll_dte} days to expiry "
+        f"({roll_day:%Y-%m-%d})"
     )
 
 
@@ -505,6 +527,31 @@ class Rung:
     held_gain: float
     fired: bool
     trigger: str
+    previous: LoggedLayer | None = None
+
+
+def steady(plan: Plan, rung: Rung, chosen: Choice, expiry: dt.date, budget: float) -> Choice:
+    """Keep the last recompute's contracts when this run's number for the same ACTIVE layer and
+    instrument is within `steward.band` of them and the budget still pays for them: readings
+    that wobble do not resize a hedge (the engine's steward applies the same band to any sizer;
+    doing it here keeps the budget left to later layers the same too)."""
+    before = rung.previous
+    name = _name(chosen.priced.instrument, expiry)
+    if before is None or before.status != "ACTIVE" or before.instrument != name:
+        return chosen
+    old, new = before.contracts, chosen.contracts
+    band = float(plan.settings.get("steward.band", 0.0))
+    if old <= 0 or old == new or abs(new - old) > band * old:
+        return chosen
+    premium = (
+        0.0 if chosen.priced.instrument.kind in NOT_PREMIUM else chosen.priced.per_contract_cost
+    )
+    if old * premium > budget + 1e-9:
+        return chosen
+    kept = f"kept at the last recompute's {old} contracts ({new} now is within {band:.0%})"
+    return dataclasses.replace(
+        chosen, contracts=old, note=f"{chosen.note}; {kept}" if chosen.note else kept
+    )
 
 
 def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
@@ -535,6 +582,8 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
         if warning:
             note = f"{chosen.note}; {warning}" if chosen.note else warning
             chosen = dataclasses.replace(chosen, contracts=capped, note=note)
+        elif chosen.contracts > 0:
+            chosen = steady(plan, rung, chosen, expiry, budget)
         status = "ACTIVE" if chosen.contracts > 0 else "UNFUNDED"
     else:
         needed = call.contracts_for(need)
@@ -543,9 +592,15 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
     pick = chosen.priced
     n = chosen.contracts if status != "UNFUNDED" else chosen.needed
     cost = n * pick.per_contract_cost
+    paid = f"${cost:,.0f}"
+    if pick.instrument.kind in NOT_PREMIUM:
+        exposure = n * pick.instrument.notional(plan.risk)
+        paid = f"no premium (notional ${exposure:,.0f})"
+    elif pick.instrument.kind == "vix_call" or pick.instrument.short_strike is not None:
+        paid += f" ({strike_text})"
     why = (
-        f"{head}: {n} x {pick.label} ({strike_text}) at {pick.price:g} ({pick.source}) = "
-        f"${cost:,.0f}, ${pick.per_contract_pay:,.0f} net a contract in the spike"
+        f"{head}: {n} x {pick.label} at {pick.price:g} ({pick.source}) = {paid}, "
+        f"${pick.per_contract_pay:,.0f} net a unit in the spike"
     )
     if chosen.note:
         why += f"; {chosen.note}"
@@ -575,10 +630,10 @@ def _layer(
         status=status,
         trigger=rung.trigger,
         why=why,
-        instrument=f"VIX {expiry:%b %Y} {_strikes(instrument)}",
+        instrument=_name(instrument, expiry),
         underlying="VIX",
         expiry=expiry,
-        strike=float(instrument.strike),
+        strike=float(instrument.strike or 0.0),
         contracts=n,
         price=pick.price,
         multiplier=instrument.multiplier,
@@ -593,13 +648,17 @@ def _layer(
         carry_to_roll=flows["roll"],
         cost_if_no_spike=flows["no_spike"],
         cost_to_target=to_target,
+        notional=n * instrument.notional(plan.risk) if instrument.kind in NOT_PREMIUM else 0.0,
     )
 
 
-def _strikes(instrument: Instrument) -> str:
+def _name(instrument: Instrument, expiry: dt.date) -> str:
+    """How the Hedge sheet names what a layer buys."""
+    if instrument.kind in NOT_PREMIUM:
+        return instrument.label
     if instrument.short_strike is not None:
-        return f"{instrument.strike:g}/{instrument.short_strike:g} call spread"
-    return f"{instrument.strike:g} call"
+        return f"VIX {expiry:%b %Y} {instrument.strike:g}/{instrument.short_strike:g} call spread"
+    return f"VIX {expiry:%b %Y} {instrument.strike:g} call"
 
 
 # --- the plan -------------------------------------------------------------------------------------
@@ -660,7 +719,10 @@ def size(ctx: Context, readings: Mapping[str, Reading]) -> list[HedgeLayer]:
                 f"{explained}"
             )
         gain = sum(h.net_by_scenario[primary] for h in held if h.rung == number)
-        layer = build_layer(plan, Rung(number, days, target, gain, fired, trigger), budget)
+        planned = (x for x in ctx.previous if x.layer == number and x.status not in HELD)
+        before = next(planned, None)
+        rung = Rung(number, days, target, gain, fired, trigger, before)
+        layer = build_layer(plan, rung, budget)
         if layer.status == "ACTIVE":
             budget -= layer.cost
         layers.append(layer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import pandas as pd
@@ -137,3 +138,27 @@ def test_without_live_futures_the_curve_is_modelled_from_spot_and_the_past_years
     future = by_hand.curve_model(16.0, days, mean=16.0)
     assert first["Expiry"] in next_vix_expiries(AS_OF, 8)
     assert str(round(future, 2)) in first["Why"]
+
+
+def test_recomputes_whose_inputs_wobble_inside_the_band_change_no_layer():
+    from pathlib import Path
+
+    from rules_engine.engine import RunOptions
+    from rules_engine.workbook.reader import read_workbook
+
+    example = read_workbook(Path(__file__).parents[1] / "workbooks" / "example.xlsx").inputs
+    host = load_plugins(use_entry_points=False)
+    start = dt.datetime(2018, 1, 26, 21, 0, tzinfo=dt.UTC)
+    first = recompute(example, host, RunOptions(now=start))
+    plan = [(x["Layer"], x["Status"], x["Contracts"]) for _, x in first.hedge.iloc[:-1].iterrows()]
+    log = first.log
+    for i, (vix, spx) in enumerate(((11.12, 2871.0), (11.05, 2874.5), (11.10, 2872.0)), start=1):
+        market = dict(example.market, vix=vix, spx=spx)
+        moved = dataclasses.replace(example, market=market, log=log)
+        out = recompute(moved, host, RunOptions(now=start + dt.timedelta(minutes=i)))
+        assert [
+            (x["Layer"], x["Status"], x["Contracts"]) for _, x in out.hedge.iloc[:-1].iterrows()
+        ] == plan
+        assert dict(out.run_info)["Layer Changes Since the Last Recompute"] == 0
+        assert len(out.log) == len(log) + len(plan)  # one Log row per layer per recompute
+        log = out.log

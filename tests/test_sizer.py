@@ -349,3 +349,22 @@ def test_the_delta_strike_rule_picks_the_listed_call_nearest_the_delta():
 
     best = min(range(18, 70), key=lambda k: abs(delta(k) - 0.25))
     assert first.strike == best and "nearest delta 0.25" in first.why
+
+
+def test_a_future_allowed_when_the_budget_binds_is_bought_on_margin_not_premium():
+    ctx, risk = context(alvh__structures="call,future")  # budget $370 binds the call
+    first = size(ctx, {})[0]
+    # the Feb future: bought a 0.05 tick above 17.50, sold in the spike two ticks below the
+    # moved future, rounded down; x $1,000 a contract
+    f1 = 17.5 + curve_model(22.0, 43) - curve_model(16.0, 43)
+    pay = 1000 * (math.floor((f1 - 0.10) / 0.05 + 1e-9) * 0.05 - 17.55)
+    needed = math.ceil(0.40 * risk.projected_loss() / pay)
+    assert (first.status, first.kind, first.instrument) == (
+        "ACTIVE",
+        "vix_future",
+        "VIX Feb 2024 future",
+    )
+    assert first.contracts == needed and first.cost == 0.0
+    assert first.notional == pytest.approx(needed * 17.5 * 1000)
+    assert first.share_of_loss_covered >= 0.40 and "no premium" in first.why
+    assert "worth" not in first.exit_rule  # no premium, no multiple of it: the future level rule
