@@ -6,8 +6,9 @@ third-party sizer would. The plan (README "The alvh sizer"):
 - Layers sit on a tenor ladder (`alvh.ladder`, preset 30/110/220 days weighted 0.4/0.4/0.2 of the
   projected loss in the primary spike). Layer 1 is the base layer; its target share rises from its
   ladder share to `alvh.hedge_ratio_max` with the composite warning level:
-  target_1 = share_1 + (ratio_max - share_1) x composite. Layers 2.. are confirmation layers at
-  their ladder shares, ACTIVE only when their Rules-sheet trigger fires.
+  target_1 = share_1 + (ratio_max - share_1) x composite. Layers 2.. are confirmation layers that
+  share what is left of the whole loss, target_k = share_k x (1 - target_1) / (1 - share_1), so the
+  full ladder covers 100% of it; each is ACTIVE only when its Rules-sheet trigger fires.
 - Each layer buys VIX calls at its strike rule (% above the future of its expiry, or a call delta)
   on the listed expiry nearest its tenor, priced at the ask (chain, else model mid + spread, on the
   tick) and valued at what they fetch in the spike (the bid, spreads widened). Existing hedges are
@@ -116,9 +117,10 @@ SETTINGS = (
         0.60,
         "float",
         "Layer 1's target share at full warning (composite 1); at composite 0 it is its ladder "
-        "share. The method sizes the base layer at 40-60% of the projected loss.",
+        "share. The method sizes the base layer at 40-60% of the projected loss; at most 1 (the "
+        "whole loss).",
         minimum=0.0,
-        maximum=2.0,
+        maximum=1.0,
     ),
     Setting(
         "alvh.strike_rule",
@@ -707,17 +709,25 @@ def size(ctx: Context, readings: Mapping[str, Reading]) -> list[HedgeLayer]:
     )
     held = held_groups(plan, rungs)
     budget = float(s["hedge.premium_budget"]) * risk.credit_received - risk.hedge_premium_paid
+    base_share = rungs[0][1]
+    base = base_share + (ratio_max - base_share) * composite
     layers = []
     for number, (days, share) in enumerate(rungs, start=1):
         fired, trigger = rung_trigger(ctx, number)
-        target = share
         if number == 1:
-            target = share + (ratio_max - share) * composite
+            target = base
             explained = ctx.composite.explain() if ctx.composite is not None else "no composite"
             trigger += (
                 f"; target {target:.0%} = {share:.0%} + ({ratio_max:.0%} - {share:.0%}) x "
                 f"{explained}"
             )
+        else:
+            target = share * (1 - base) / (1 - base_share)
+            if base > base_share:
+                trigger += (
+                    f"; target {target:.0%} = {share:.0%} x (1 - {base:.0%}) / (1 - "
+                    f"{base_share:.0%}): the larger base layer leaves less for the ladder to fill"
+                )
         gain = sum(h.net_by_scenario[primary] for h in held if h.rung == number)
         planned = (x for x in ctx.previous if x.layer == number and x.status not in HELD)
         before = next(planned, None)

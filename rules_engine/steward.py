@@ -16,9 +16,10 @@ Applied to any sizer's layers after it ran, against the rows the last recompute 
    this rule off.
 3. No layer is ACTIVE with 0 contracts: such a layer is shown STANDBY.
 
-Held hedges (HOLD, TAKE PROFIT, ROLL) are what the Positions sheet holds: never changed. Every
-layer kept or changed by these rules says so at the end of its `why`. Unchanged inputs give the
-sizer's layers of last time, so a recompute of them changes no layer.
+Held hedges (HOLD, TAKE PROFIT, ROLL) are what the Positions sheet holds: never changed. A layer
+kept by rules 1-2 says so first in its `why`, then gives this run's sizing; rule 3 says so at the
+end. Unchanged inputs give the sizer's layers of last time, so a recompute of them changes no
+layer.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def _banded(layer: HedgeLayer, before: LoggedLayer, band: float) -> HedgeLayer |
     if abs(layer.contracts - before.contracts) > band * before.contracts:
         return None
     note = (
-        f"steward: kept the last recompute's {before.contracts} contracts (this run: "
+        f"Steward: kept the last recompute's {before.contracts} contracts (this run: "
         f"{layer.contracts}, within the {band:.0%} band)"
     )
     return _resized(layer, before.contracts, layer.status, note)
@@ -166,7 +167,7 @@ def _held_in_drawdown(
         trigger = f"its trigger `{rule.expression}` could not be evaluated, so has not cleared"
     was = "" if layer.instrument == before.instrument else f" of {before.instrument}"
     note = (
-        f"steward: kept ACTIVE at the last recompute's {before.contracts} contracts{was} "
+        f"Steward: kept ACTIVE at the last recompute's {before.contracts} contracts{was} "
         f"(this run: {layer.status} {layer.contracts}) because the condor book is in drawdown "
         f"and {trigger}"
     )
@@ -187,7 +188,7 @@ def _resized(layer: HedgeLayer, contracts: int, status: LayerStatus, note: str) 
     return dataclasses.replace(
         layer,
         status=status,
-        why=f"{layer.why}; {note}",
+        why=f"{note}. This run's sizing: {layer.why}",
         contracts=contracts,
         cost=layer.cost * ratio,
         payoff_by_scenario={s: v * ratio for s, v in layer.payoff_by_scenario.items()},
@@ -208,7 +209,7 @@ def _never_active_empty(layer: HedgeLayer) -> HedgeLayer:
     """Rule 3: an ACTIVE layer without a contract is shown STANDBY."""
     if layer.status != "ACTIVE" or layer.contracts > 0:
         return layer
-    why = f"{layer.why}; steward: shown STANDBY, as an ACTIVE layer needs at least one contract"
+    why = f"{layer.why}; shown STANDBY, as an ACTIVE layer needs at least one contract"
     return dataclasses.replace(layer, status="STANDBY", why=why)
 
 

@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rules_engine.contract import DEFAULT_MULTIPLIER, DEFAULT_MULTIPLIERS
+from rules_engine.contract import (
+    DEFAULT_MULTIPLIER,
+    DEFAULT_MULTIPLIERS,
+    POSITIONS,
+    SHEET_COLUMNS,
+)
 from rules_engine.guarded import DEFAULT_TIME_LIMIT
 from rules_engine.host import Registered
 from rules_engine.models import Context, Reading, Setting, Signal, Sizer
@@ -178,7 +183,8 @@ def make_risk(
             row["multiplier"] = DEFAULT_MULTIPLIERS.get(key, DEFAULT_MULTIPLIER)
         row["row"] = i + 2
         rows.append(row)
-    positions = pd.DataFrame(rows)
+    columns = [c.field for c in SHEET_COLUMNS[POSITIONS]] + ["row"]
+    positions = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     values = {**defaults(), **(settings or {})}
     risk = compute_risk(positions, state, values, lambda row, name: f"{name} of leg {row}")
     errors = [str(i) for i in risk.issues if i.severity == "error"]

@@ -162,3 +162,39 @@ def test_recomputes_whose_inputs_wobble_inside_the_band_change_no_layer():
         assert dict(out.run_info)["Layer Changes Since the Last Recompute"] == 0
         assert len(out.log) == len(log) + len(plan)  # one Log row per layer per recompute
         log = out.log
+
+
+def test_a_budget_cut_in_a_drawdown_keeps_the_active_hedge():
+    """The example's condors are under water (open P&L < 0). Cutting the premium budget to 10%
+    would shrink layer 1 to what $1,109 buys; the steward keeps last run's contracts because the
+    book is in drawdown and layer 1's trigger still fires. With the rule off, the cut goes
+    through."""
+    from pathlib import Path
+
+    from rules_engine.engine import RunOptions
+    from rules_engine.workbook.reader import read_workbook
+
+    example = read_workbook(Path(__file__).parents[1] / "workbooks" / "example.xlsx").inputs
+    host = load_plugins(use_entry_points=False)
+    start = dt.datetime(2018, 1, 26, 21, 0, tzinfo=dt.UTC)
+    first = recompute(example, host, RunOptions(now=start))
+    held = first.hedge.iloc[0]
+    assert held["Status"] == "ACTIVE"
+
+    def again(**settings: object) -> pd.Series:
+        cells = {k.replace("__", "."): SettingCell(v, "B99") for k, v in settings.items()}
+        cut = dataclasses.replace(example, settings={**example.settings, **cells}, log=first.log)
+        return recompute(cut, host, RunOptions(now=start + dt.timedelta(minutes=5))).hedge.iloc[0]
+
+    kept = again(hedge__premium_budget=0.1)
+    assert (kept["Status"], kept["Contracts"]) == ("ACTIVE", held["Contracts"])
+    assert kept["Why"].startswith(
+        f"Steward: kept ACTIVE at the last recompute's {held['Contracts']} contracts"
+    )
+    assert (
+        "because the condor book is in drawdown and its trigger `True` still fires" in kept["Why"]
+    )
+    cut = again(hedge__premium_budget=0.1, steward__hold_in_drawdown=False)
+    assert cut["Status"] == "ACTIVE" and cut["Contracts"] < held["Contracts"]
+    credit = first.hedge_budget.set_index("Budget").iloc[0]["Amount ($)"]
+    assert cut["Cost ($)"] <= 0.1 * credit  # within the cut budget

@@ -160,11 +160,16 @@ def test_the_composite_raises_the_base_target_and_a_quiet_signal_never_dilutes_i
     )
     assert both.value == pytest.approx(1 - (1 - 0.5) * (1 - 0.8 * 0.5))  # 0.70
     ctx, risk = context(warning=loud, **ROOMY)
-    first = size(ctx, {})[0]
+    first, second, third = size(ctx, {})[:3]
     pay, _, _ = call_by_hand(17.5, 24.0, 43)
     assert first.target_share == pytest.approx(0.40 + (0.60 - 0.40) * 0.5)  # 0.50
     assert first.contracts == math.ceil(0.50 * risk.projected_loss() / pay)
     assert "composite 0.50" in first.trigger
+    # the confirmation layers share the other half of the loss 4:2, so the ladder stays at 100%
+    assert second.target_share == pytest.approx(0.40 * (1 - 0.50) / (1 - 0.40))  # 0.333
+    assert third.target_share == pytest.approx(0.20 * (1 - 0.50) / (1 - 0.40))  # 0.167
+    assert first.target_share + second.target_share + third.target_share == pytest.approx(1.0)
+    assert "target 33% = 40% x (1 - 50%) / (1 - 40%)" in second.trigger
     ctx_quiet, _ = context(warning=quiet_extra, **ROOMY)
     assert size(ctx_quiet, {})[0].contracts == first.contracts
 

@@ -30,7 +30,7 @@ from rules_engine.cli import main
 from rules_engine.models import SettingCell
 from rules_engine.settings import resolve_settings
 from rules_engine.testing import leg, make_context, make_risk, run_one_sizer
-from rules_engine_plugins import credit_budget, fixed_ratio, vega_ratio
+from rules_engine_plugins import alvh_sizer, credit_budget, fixed_ratio, vega_ratio
 
 AS_OF = dt.date(2024, 1, 31)
 MAR = AS_OF + dt.timedelta(days=60)  # 2024-03-31, future 17.5
@@ -383,3 +383,18 @@ def test_an_unknown_sizer_is_an_input_error_naming_the_loaded_ones(book: Path):
     assert "--sizer 'nope' is not a loaded sizer, so nothing was computed" in result.stderr
     run_sheet = cells(book, "Run")
     assert any("--sizer names 'nope'" in str(v) for row in run_sheet for v in row)
+
+
+@pytest.mark.parametrize(
+    "plugin", [credit_budget, fixed_ratio, vega_ratio, alvh_sizer], ids=lambda p: p.__name__
+)
+def test_an_empty_book_buys_nothing_and_says_so(plugin) -> None:
+    """No condors: nothing to hedge, so no layer is ACTIVE and none costs anything."""
+    sizers: list[Sizer] = []
+    plugin.alvh_register_sizers(sizers.append)
+    [sizer] = sizers
+    ctx = make_context(risk=make_risk([]), plugins=[sizer])
+    outcome = run_one_sizer(sizer, ctx, {})
+    assert not outcome.error, outcome.error
+    assert all(x.status != "ACTIVE" for x in outcome.layers)
+    assert all(x.why for x in outcome.layers)

@@ -153,8 +153,8 @@ def test_kept_contracts_are_priced_pro_rata_from_this_runs_layer() -> None:
     assert layer.cost_to_target == pytest.approx(1000.0)
     assert (layer.price, layer.target_share) == (2.5, 0.5)
     assert layer.why == (
-        "sized by the test; steward: kept the last recompute's 20 contracts (this run: 22, "
-        "within the 10% band)"
+        "Steward: kept the last recompute's 20 contracts (this run: 22, "
+        "within the 10% band). This run's sizing: sized by the test"
     )
 
 
@@ -210,8 +210,8 @@ def test_in_a_drawdown_an_active_hedge_stood_down_is_kept_until_its_trigger_clea
     assert (layer.status, layer.contracts) == ("ACTIVE", 20)
     assert layer.cost == pytest.approx(5000.0)
     assert layer.share_of_loss_covered == pytest.approx(0.20)
-    assert layer.why.endswith(
-        "steward: kept ACTIVE at the last recompute's 20 contracts (this run: STANDBY 12) because "
+    assert layer.why.startswith(
+        "Steward: kept ACTIVE at the last recompute's 20 contracts (this run: STANDBY 12) because "
         "the condor book is in drawdown and its trigger `rsi.triggered` still fires"
     )
     assert result.changes == ()
