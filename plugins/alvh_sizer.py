@@ -220,15 +220,21 @@ class Plan:
 
 @dataclass(frozen=True)
 class Priced:
-    """One candidate structure for a layer, priced: per contract cost and net P&L."""
+    """One candidate structure for a layer, priced: per contract cost and net P&L in each
+    scenario, and per unit what carry needs (model values today and with no VIX move later)."""
 
     instrument: Instrument
     label: str
+    how: str
+    expiry: dt.date
     price: float
     source: str
     per_contract_cost: float
     per_contract_pay: float
     net_by_scenario: Mapping[Scenario, float]
+    mid: float
+    calm_mids: Mapping[str, float]
+    no_spike_value: float | None
 
     def contracts_for(self, need: float) -> int:
         """Contracts whose primary-spike P&L reaches `need` dollars (0 if it does not gain)."""
@@ -244,25 +250,42 @@ class Priced:
         return max(math.floor(max(budget, 0.0) / self.per_contract_cost + 1e-9), 0)
 
 
-def price(plan: Plan, instrument: Instrument) -> Priced:
-    """The instrument bought now and closed in each scenario, per contract, in dollars."""
+def price(plan: Plan, instrument: Instrument, how: str, expiry: dt.date) -> Priced:
+    """The instrument bought now and closed in each scenario, per contract, in dollars; with no
+    VIX move a day on, at its roll date (from `expiry`, the layer's when it has none of its own)
+    and at the nearest condor expiry. All its scenarios are priced in one pass."""
     risk = plan.risk
     quote = instrument.entry(risk, plan.chain)
-    scenarios = list(risk.scenarios)
-    closed = instrument.values(risk, scenarios, plan.chain)
+    expiry = instrument.expiry or expiry
+    to_roll = max((expiry - risk.as_of).days - int(plan.settings["alvh.roll_dte"]), 0)
+    calm = {"day": Scenario(0.0, 0.0, 1.0)}
+    if to_roll > 0:
+        calm["roll"] = Scenario(0.0, 0.0, float(to_roll))
+    horizon = plan.horizons.get("condor_expiry")
+    if horizon is not None:
+        calm["no_spike"] = Scenario(0.0, 0.0, horizon)
+    scenarios = [*risk.scenarios, *calm.values()]
+    mids = instrument.mids(risk, scenarios, plan.chain)
+    closed = instrument.closing(mids, scenarios)
     net = {
         sc: float((value - quote.price) * instrument.multiplier)
-        for sc, value in zip(scenarios, closed, strict=True)
+        for sc, value in zip(risk.scenarios, closed, strict=False)
     }
+    by_name = dict(zip(calm, range(len(risk.scenarios), len(scenarios)), strict=True))
     premium = 0.0 if instrument.kind in NOT_PREMIUM else quote.price * instrument.multiplier
     return Priced(
         instrument,
         instrument.label,
+        how,
+        expiry,
         quote.price,
         quote.source,
         premium,
         net[plan.primary],
         net,
+        quote.mid,
+        {name: float(mids[i]) for name, i in by_name.items() if name != "no_spike"},
+        float(closed[by_name["no_spike"]]) if "no_spike" in by_name else None,
     )
 
 
@@ -286,31 +309,34 @@ def strike_for(plan: Plan, expiry: dt.date, extra_otm: float = 0.0) -> tuple[flo
     return strike, f"{otm:.0%} above the {expiry:%Y-%m-%d} VIX future {forward:.2f}"
 
 
-def candidates(plan: Plan, expiry: dt.date) -> list[tuple[str, Instrument]]:
-    """The structures this layer may buy, the plain call first."""
+def candidates(plan: Plan, expiry: dt.date) -> list[tuple[str, Instrument, str]]:
+    """The structures this layer may buy, the plain call first, each with how its strike was
+    picked."""
     s, risk = plan.settings, plan.risk
     allowed = parse_structures(s["alvh.structures"])
-    strike, _ = strike_for(plan, expiry)
-    out: list[tuple[str, Instrument]] = [
-        ("call", VixCall(expiry, strike, liquidity=plan.liquidity))
+    strike, how = strike_for(plan, expiry)
+    out: list[tuple[str, Instrument, str]] = [
+        ("call", VixCall(expiry, strike, liquidity=plan.liquidity), how)
     ]
     if "call_spread" in allowed:
         short = strike + float(s["alvh.spread_width"])
-        out.append(("call_spread", VixCallSpread(expiry, strike, short, plan.liquidity)))
+        out.append(("call_spread", VixCallSpread(expiry, strike, short, plan.liquidity), how))
     if "further_strike" in allowed:
-        further, _ = strike_for(plan, expiry, extra_otm=0.15)
+        further, further_how = strike_for(plan, expiry, extra_otm=0.15)
         if further > strike:
-            out.append(("further_strike", VixCall(expiry, further, liquidity=plan.liquidity)))
+            call = VixCall(expiry, further, liquidity=plan.liquidity)
+            out.append(("further_strike", call, further_how))
     if "shorter_expiry" in allowed:
         earlier = [e for e, _ in risk.futures_curve if risk.as_of < e < expiry]
         if earlier and (earlier[-1] - risk.as_of).days > int(s["alvh.roll_dte"]):
-            near, _ = strike_for(plan, earlier[-1])
-            out.append(("shorter_expiry", VixCall(earlier[-1], near, liquidity=plan.liquidity)))
+            near, near_how = strike_for(plan, earlier[-1])
+            call = VixCall(earlier[-1], near, liquidity=plan.liquidity)
+            out.append(("shorter_expiry", call, near_how))
     if "future" in allowed:
-        out.append(("future", VixFuture(expiry, plan.liquidity)))
+        out.append(("future", VixFuture(expiry, plan.liquidity), ""))
     if "etp" in allowed:
         listed = hedge_candidates(risk, plan.chain, s, plan.ctx.market)
-        out += [("etp", etp) for etp in listed if etp.kind == "etp"]
+        out += [("etp", etp, "") for etp in listed if etp.kind == "etp"]
     return out
 
 
@@ -497,25 +523,16 @@ def exit_rule(plan: Plan, chosen: Priced, expiry: dt.date) -> str:
     )
 
 
-def carry(plan: Plan, chosen: Priced, contracts: int, expiry: dt.date) -> dict[str, float | None]:
+def carry(chosen: Priced, contracts: int) -> dict[str, float | None]:
     """Dollars the layer loses with no VIX move while the curve rolls down: a day, to its roll
-    date, and to the nearest condor expiry (closed at the bid there, against its price)."""
-    risk, instrument = plan.risk, chosen.instrument
-    size = contracts * instrument.multiplier
-    today = instrument.today(risk, plan.chain)
-    to_roll = max((expiry - risk.as_of).days - int(plan.settings["alvh.roll_dte"]), 0)
-    steps = {"day": 1.0, "roll": float(to_roll)}
-    mids = instrument.mids(risk, [Scenario(0.0, 0.0, d) for d in steps.values()], plan.chain)
-    out: dict[str, float | None] = {
-        name: size * (float(mid) - today) for name, mid in zip(steps, mids, strict=True)
-    }
-    if to_roll == 0:
-        out["roll"] = 0.0
-    horizon = plan.horizons.get("condor_expiry")
-    out["no_spike"] = None
-    if horizon is not None:
-        closed = instrument.values(risk, [Scenario(0.0, 0.0, horizon)], plan.chain)[0]
-        out["no_spike"] = size * (float(closed) - chosen.price)
+    date (model values), and to the nearest condor expiry (closed at the bid there, against its
+    price)."""
+    size = contracts * chosen.instrument.multiplier
+    out: dict[str, float | None] = {"roll": 0.0}  # at or inside the roll window already
+    out.update({name: size * (mid - chosen.mid) for name, mid in chosen.calm_mids.items()})
+    out["no_spike"] = (
+        None if chosen.no_spike_value is None else size * (chosen.no_spike_value - chosen.price)
+    )
     return out
 
 
@@ -532,13 +549,13 @@ class Rung:
     previous: LoggedLayer | None = None
 
 
-def steady(plan: Plan, rung: Rung, chosen: Choice, expiry: dt.date, budget: float) -> Choice:
+def steady(plan: Plan, rung: Rung, chosen: Choice, budget: float) -> Choice:
     """Keep the last recompute's contracts when this run's number for the same ACTIVE layer and
     instrument is within `steward.band` of them and the budget still pays for them: readings
     that wobble do not resize a hedge (the engine's steward applies the same band to any sizer;
     doing it here keeps the budget left to later layers the same too)."""
     before = rung.previous
-    name = _name(chosen.priced.instrument, expiry)
+    name = _name(chosen.priced.instrument, chosen.priced.expiry)
     if before is None or before.status != "ACTIVE" or before.instrument != name:
         return chosen
     old, new = before.contracts, chosen.contracts
@@ -562,10 +579,11 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
     risk, loss = plan.risk, plan.loss
     roll_dte = int(plan.settings["alvh.roll_dte"])
     expiry = nearest_expiry([e for e, _ in risk.futures_curve], risk.as_of, rung.days, roll_dte)
-    options = [(name, price(plan, inst)) for name, inst in candidates(plan, expiry)]
+    options = [
+        (name, price(plan, inst, how, expiry)) for name, inst, how in candidates(plan, expiry)
+    ]
     call = options[0][1]
     need = rung.target * loss - rung.held_gain
-    strike_text = strike_for(plan, expiry)[1]
     head = f"Target {rung.target:.0%} of the ${loss:,.0f} {plan.primary.label} loss" + (
         f", less ${rung.held_gain:,.0f} from held hedges" if rung.held_gain else ""
     )
@@ -573,10 +591,10 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
         why = (
             f"{head}: nothing left to buy"
             if need <= 0
-            else f"{head}: the {call.label} ({strike_text}) does not gain in the spike once sold "
+            else f"{head}: the {call.label} ({call.how}) does not gain in the spike once sold "
             "at the widened bid"
         )
-        return _layer(plan, rung, "STANDBY", Choice(call, 0, 0, ""), expiry, why)
+        return _layer(plan, rung, "STANDBY", Choice(call, 0, 0, ""), why)
     status: LayerStatus
     if rung.fired:
         chosen = choose(plan, options, need, budget)
@@ -585,7 +603,7 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
             note = f"{chosen.note}; {warning}" if chosen.note else warning
             chosen = dataclasses.replace(chosen, contracts=capped, note=note)
         elif chosen.contracts > 0:
-            chosen = steady(plan, rung, chosen, expiry, budget)
+            chosen = steady(plan, rung, chosen, budget)
         status = "ACTIVE" if chosen.contracts > 0 else "UNFUNDED"
     else:
         needed = call.contracts_for(need)
@@ -598,8 +616,8 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
     if pick.instrument.kind in NOT_PREMIUM:
         exposure = n * pick.instrument.notional(plan.risk)
         paid = f"no premium (notional ${exposure:,.0f})"
-    elif pick.instrument.kind == "vix_call" or pick.instrument.short_strike is not None:
-        paid += f" ({strike_text})"
+    elif pick.how:
+        paid += f" ({pick.how})"
     why = (
         f"{head}: {n} x {pick.label} at {pick.price:g} ({pick.source}) = {paid}, "
         f"${pick.per_contract_pay:,.0f} net a unit in the spike"
@@ -611,13 +629,12 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
     if status == "STANDBY":
         fund = "can" if cost <= budget + 1e-9 else "cannot"
         why += f"; if triggered, the budget left ${max(budget, 0):,.0f} {fund} fund it"
-    return _layer(plan, rung, status, chosen, expiry, why)
+    return _layer(plan, rung, status, chosen, why)
 
 
-def _layer(
-    plan: Plan, rung: Rung, status: LayerStatus, chosen: Choice, expiry: dt.date, why: str
-) -> HedgeLayer:
+def _layer(plan: Plan, rung: Rung, status: LayerStatus, chosen: Choice, why: str) -> HedgeLayer:
     pick, loss = chosen.priced, plan.loss
+    expiry = pick.expiry
     n = chosen.contracts if status == "ACTIVE" else chosen.needed
     covered = n * pick.per_contract_pay / loss if loss > 0 and n else 0.0
     to_target = 0.0
@@ -625,7 +642,7 @@ def _layer(
         to_target = (chosen.needed - n) * pick.per_contract_cost
     elif status == "UNFUNDED":
         to_target = n * pick.per_contract_cost
-    flows = carry(plan, pick, n, expiry)
+    flows = carry(pick, n)
     instrument = pick.instrument
     return HedgeLayer(
         layer=rung.number,

@@ -44,7 +44,13 @@ from rules_engine.risk.market import MarketState, Scenario, ScenarioParams, VixC
 from rules_engine.risk.report import RiskReport, compute_risk
 from rules_engine.risk.stress import StressModel, vix_1y_mean
 from rules_engine.risk.structures import Condor
-from rules_engine.risk_views import HedgeValuer, analog_table, grid_tables, spike_table
+from rules_engine.risk_views import (
+    HedgeValuer,
+    analog_table,
+    grid_tables,
+    spike_table,
+    table_scenarios,
+)
 from rules_engine.rules import DEFAULT_RULES, check_rules, evaluate_rules
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import parse_grid, resolve_settings
@@ -318,6 +324,7 @@ def _structures_frame(risk: RiskReport, scenarios: tuple[Scenario, ...]) -> pd.D
     by_group = np.array([code[n] for n in names])
     by_total = np.where(hedge, code[ALL_HEDGES], code[ALL_SPX])
     columns = {label: legs[col].to_numpy(dtype=float) for col, label in GREEK_COLUMNS.items()}
+    risk.pnl_many(scenarios)  # prices them all in one pass; leg_pnl then reads each
     columns |= {f"P&L {sc.label} ($)": risk.leg_pnl(sc).to_numpy() for sc in scenarios}
     sums = {
         label: np.bincount(by_group, np.nan_to_num(v), len(keys))
@@ -522,11 +529,10 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     legs = risk.legs.rename(columns=LEG_COLUMNS)[list(LEG_COLUMNS.values())]
     active = None if sized.error else [x for x in sized.layers if x.status == "ACTIVE"]
     valuer = HedgeValuer(risk, active, inputs.vix_options, Liquidity.from_settings(settings))
-    grids = grid_tables(
-        valuer,
-        parse_grid(settings["scenario.grid_vix_points"]),
-        parse_grid(settings["scenario.grid_spx_moves"]),
-    )
+    vix_moves = parse_grid(settings["scenario.grid_vix_points"])
+    spx_moves = parse_grid(settings["scenario.grid_spx_moves"])
+    valuer.prime(table_scenarios(risk, vix_moves, spx_moves))
+    grids = grid_tables(valuer, vix_moves, spx_moves)
     analogs = (
         "Historical analogs: today's book meets each past move at once",
         analog_table(valuer),

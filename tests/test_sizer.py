@@ -373,3 +373,27 @@ def test_a_future_allowed_when_the_budget_binds_is_bought_on_margin_not_premium(
     assert first.notional == pytest.approx(needed * 17.5 * 1000)
     assert first.share_of_loss_covered >= 0.40 and "no premium" in first.why
     assert "worth" not in first.exit_rule  # no premium, no multiple of it: the future level rule
+
+
+def test_a_shorter_expiry_bought_when_the_budget_binds_is_named_and_dated_as_itself():
+    """Layer 2's rung is the Mar expiry; with $84 left after layer 1 the best it can buy is one
+    Feb 24 call (35% above the Feb future 17.50 = 23.6 -> 24, at the ask 0.82 = $82). The row is
+    that Feb call: its name, expiry, strike text, roll date and carry are the Feb series'."""
+    ctx, _ = context(
+        rules=fired(1, 2), alvh__structures="call,shorter_expiry", hedge__premium_budget=0.5
+    )
+    second = size(ctx, {})[1]
+    _, price, _ = call_by_hand(17.5, 24.0, 43)
+    assert (second.status, second.instrument, second.expiry, second.strike) == (
+        "ACTIVE",
+        "VIX Feb 2024 24 call",
+        FEB,
+        24.0,
+    )
+    assert second.cost == pytest.approx(round(second.contracts * price * 100, 2))
+    assert "35% above the 2024-02-14 VIX future 17.50" in second.why
+    assert "close or roll at 21 days to expiry (2024-01-24)" in second.exit_rule
+    feb_call = size(context(rules=fired(1), hedge__premium_budget=0.5)[0], {})[0]
+    assert feb_call.instrument == "VIX Feb 2024 24 call"  # layer 1 buys the same series
+    per_contract = feb_call.carry_per_day / feb_call.contracts
+    assert second.carry_per_day == pytest.approx(second.contracts * per_contract, rel=1e-9)

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from rules_engine.contract import POSITIONS
 from rules_engine.models import Issue
 from rules_engine.pricing import black76, bsm, implied_vol_black76, implied_vol_bsm
 from rules_engine.risk.market import MIN_VOL, FloatArray, MarketState, Scenario
-from rules_engine.risk.stress import StressModel
+from rules_engine.risk.stress import Levels, StressModel
 
 SPX_UNDERLYINGS = frozenset({"SPX", "SPXW"})
 #: Daily leverage of VIX ETPs to the 1-month VIX futures index (issuers' prospectuses;
@@ -286,7 +287,7 @@ def _distinct_prices(
     out = np.full((len(scenarios), len(legs)), np.nan)
     levels = model.levels(scenarios)
     left = np.maximum(days[None, :] - levels.days, 0.0)
-    spx, vix = levels.spx, levels.vix
+    spx = levels.spx
     spx_m = kind == "spx_option"
     if spx_m.any():
         codes = pd.factorize(legs["expiry"])[0][spx_m]
@@ -301,30 +302,69 @@ def _distinct_prices(
             is_call[spx_m],
             price_only=True,
         )["price"]
-    vix_m = kind == "vix_option"
-    curve_m = vix_m | (kind == "vix_future")
-    if curve_m.any():
-        out[:, curve_m] = model.futures(days[curve_m], levels)
+    future_m, vix_m = kind == "vix_future", kind == "vix_option"
+    if future_m.any():
+        out[:, future_m] = model.futures(days[future_m], levels)
     if vix_m.any():
-        change = model.vix_vol_change(days[vix_m], strike[vix_m], today[vix_m], levels)
-        vols = np.maximum(iv[vix_m] + change, MIN_VOL)
-        forwards = out[:, vix_m]
-        out[:, vix_m] = black76(
-            forwards,
-            strike[vix_m],
-            left[:, vix_m] / 365.0,
-            state.rate,
-            vols,
-            is_call[vix_m],
-            price_only=True,
-        )["price"]
+        out[:, vix_m] = _vix_option_prices(
+            model, levels, days[vix_m], strike[vix_m], iv[vix_m], today[vix_m], is_call[vix_m]
+        )
     etp_m = kind == "etp"
     if etp_m.any():
         leverage = np.array([ETP_LEVERAGE[u] for u in legs.loc[etp_m, "underlying"]])
         out[:, etp_m] = today[etp_m] * model.etp_growth(leverage, levels)
-    expired = (left <= 0.0) & (spx_m | vix_m)
+    expired = (left <= 0.0) & spx_m
     if expired.any():
-        level = np.where(spx_m, spx, vix)
-        payoff = np.maximum(np.where(is_call, level - strike, strike - level), 0.0)
+        payoff = np.maximum(np.where(is_call, spx - strike, strike - spx), 0.0)
         out[expired] = payoff[expired]
     return out
+
+
+def vix_option_prices(
+    model: StressModel,
+    scenarios: Sequence[Scenario],
+    days: float,
+    strike: float,
+    iv: float,
+    future: float,
+    call: bool,
+) -> FloatArray:
+    """Per-unit value of one VIX option in each scenario, exactly as a VIX option leg of the book
+    is priced (so a new hedge and a held one are valued alike), without building a leg table."""
+    return _vix_option_prices(
+        model,
+        model.levels(scenarios),
+        np.array([days]),
+        np.array([strike]),
+        np.array([iv]),
+        np.array([future]),
+        np.array([call]),
+    )[:, 0]
+
+
+def _vix_option_prices(
+    model: StressModel,
+    levels: Levels,
+    days: FloatArray,
+    strike: FloatArray,
+    iv: FloatArray,
+    today: FloatArray,
+    is_call: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """VIX options (columns) in each scenario (rows): Black-76 on the future moved by the curve
+    model and rolled to the horizon, the vol moved by the surface's change; an option that
+    expires by the horizon is worth its payoff at the scenario's spot VIX."""
+    left = np.maximum(days[None, :] - levels.days, 0.0)
+    forwards = model.futures(days, levels)
+    change = model.vix_vol_change(days, strike, today, levels)
+    prices = black76(
+        forwards,
+        strike,
+        left / 365.0,
+        model.state.rate,
+        np.maximum(iv + change, MIN_VOL),
+        is_call,
+        price_only=True,
+    )["price"]
+    payoff = np.maximum(np.where(is_call, levels.vix - strike, strike - levels.vix), 0.0)
+    return np.where(left <= 0.0, payoff, prices)

@@ -136,8 +136,13 @@ class Instrument(ABC):
     ) -> FloatArray:
         """What one unit fetches when closed in each scenario, at the bid widened as
         `widening_in` says; priced together."""
+        return self.closing(self.mids(risk, scenarios, chain), scenarios)
+
+    def closing(self, mids: FloatArray, scenarios: Sequence[Scenario]) -> FloatArray:
+        """What one unit fetches when closed in each scenario, from its model values `mids`
+        there (for a caller that needs both)."""
         widening = np.array([widening_in(self.liquidity, sc) for sc in scenarios])
-        return self.exits(self.mids(risk, scenarios, chain), widening)
+        return self.exits(mids, widening)
 
     def value(
         self, risk: RiskReport, scenario: Scenario | None = None, chain: Chain = None

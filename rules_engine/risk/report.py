@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +25,13 @@ import pandas as pd
 
 from rules_engine.models import Issue
 from rules_engine.pricing import black76
-from rules_engine.risk.book import HEDGE_KINDS, CellOf, price_book, scenario_prices
+from rules_engine.risk.book import (
+    HEDGE_KINDS,
+    CellOf,
+    price_book,
+    scenario_prices,
+    vix_option_prices,
+)
 from rules_engine.risk.market import MIN_VOL, FloatArray, MarketState, Scenario, ScenarioParams
 from rules_engine.risk.stress import StressModel
 from rules_engine.risk.structures import Condor, recognise
@@ -277,7 +284,7 @@ class RiskReport:
         """The existing VIX hedges (VIX options and futures, VIX ETPs) among the legs."""
         return self._legs[self._hedge].copy()
 
-    @property
+    @cached_property
     def hedge_premium_paid(self) -> float:
         """Option premium the existing VIX hedges cost, net (a short call of a spread gives some
         back), dollars: Entry Price, else today's value. Futures and ETP shares are not premium:
@@ -286,13 +293,13 @@ class RiskReport:
         premium = legs["entry_price"].where(legs["entry_price"].notna(), legs["price"])
         return max(float((legs["qty"] * legs["multiplier"] * premium).sum()), 0.0)
 
-    @property
+    @cached_property
     def hedge_notional(self) -> float:
         """Dollar exposure of the VIX futures and the value of the VIX ETP shares held."""
         legs = self._legs[self._legs["kind"].isin(["vix_future", "etp"]).to_numpy()]
         return float((legs["qty"] * legs["multiplier"] * legs["underlying_price"]).abs().sum())
 
-    @property
+    @cached_property
     def credit_received(self) -> float:
         """Net premium taken in by the SPX book's short-premium groups, dollars: per Group that is
         not a VIX hedge, -sum(qty x multiplier x Entry Price (else today's price)), counted when
@@ -364,19 +371,9 @@ class RiskReport:
         """`vix_option(...).price` in each scenario, priced together as a leg of the book is (so
         a new hedge and a held one are valued alike)."""
         sigma = self.vix_option_vol(expiry, strike) if vol is None else float(vol)
-        leg = pd.DataFrame(
-            {
-                "kind": ["vix_option"],
-                "underlying": ["VIX"],
-                "type": ["CALL" if call else "PUT"],
-                "expiry": [expiry],
-                "days": [float((expiry - self.as_of).days)],
-                "strike": [float(strike)],
-                "iv": [sigma],
-                "underlying_price": [self.vix_future(expiry)],
-            }
-        )
-        return scenario_prices(leg, self._model, scenarios)[:, 0].copy()
+        days = float((expiry - self.as_of).days)
+        future = self.vix_future(expiry)
+        return vix_option_prices(self._model, scenarios, days, strike, sigma, future, call)
 
     def vix_option(
         self,
@@ -454,7 +451,7 @@ def compute_risk(
     legs = _dollar_greeks(priced.legs)
     kinds, condors, structure_issues = recognise(legs, cell_of)
     legs["structure"] = legs["group"].astype(str).map(kinds).fillna("")
-    return RiskReport(
+    report = RiskReport(
         model=model,
         primary=primary_scenario(settings),
         scenarios=scenario_points(settings),
@@ -464,3 +461,8 @@ def compute_risk(
         condors=tuple(condors),
         issues=(*priced.issues, *structure_issues),
     )
+    if not any(i.severity == "error" for i in report.issues):
+        # Every sizer and the Risk sheet ask for the configured spikes first: priced here in one
+        # pass, each plugin's copy of the report carries them.
+        report.pnl_many(report.scenarios)
+    return report
