@@ -13,7 +13,8 @@ monthly rows before the daily rows, as a real History sheet may hold.
 
 Yardstick: one `rules_engine.indicators.rsi` call on the same SPX closes in the same run, timed
 interleaved with the signals so drift hits both alike. Target (issue 7): all signals together
-under 50 ms on this machine. Run: `python benchmarks/bench_signals.py`.
+under 50 ms on this machine. Also timed: the Rules sheet's three default layer triggers evaluated on
+those outcomes (issue 9: a few milliseconds at most). Run: `python benchmarks/bench_signals.py`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from bench_recompute import machine
 
 import rules_engine_plugins
 from rules_engine import Context
+from rules_engine.composite import composite, weights_from
 from rules_engine.host import PluginHost, load_plugins
 from rules_engine.indicators import rsi
+from rules_engine.rules import DEFAULT_RULES, evaluate_rules
 from rules_engine.runner import run_signal, run_signals
 from rules_engine.testing import make_context, make_risk
 from rules_engine.workbook.reader import read_workbook
@@ -45,6 +48,7 @@ EXAMPLE = Path(__file__).parents[1] / "workbooks" / "example.xlsx"
 YEARS = 20
 #: Issue 7: every built-in signal on 20 years of History, in milliseconds.
 TARGET_MS = 50.0
+RULES_TARGET_MS = 5.0
 ISSUES = 2800.0
 
 
@@ -163,6 +167,15 @@ def main() -> None:
     limit = float(ctx.settings["engine.plugin_time_limit"])
     closes = ctx.history["spx_close"].dropna()
     outcomes = run_signals(host.signals, ctx, limit)  # warm-up, and what the run says
+    warning = composite(
+        {o.signal: o.reading for o in outcomes if o.reading is not None},
+        {o.signal: o.category for o in outcomes},
+        weights_from(ctx.settings),
+    )
+    market = dict(ctx.market)
+    rules = [
+        timed(lambda: evaluate_rules(DEFAULT_RULES, outcomes, warning, ctx.risk, market, None))
+    ]
     all_signals: list[tuple[float, float]] = []
     one_rsi: list[tuple[float, float]] = []
     each: dict[str, list[tuple[float, float]]] = {name: [] for name in host.signals}
@@ -171,6 +184,9 @@ def main() -> None:
         one_rsi.append(timed(lambda: rsi(closes, 14)))
         for name, entry in host.signals.items():
             each[name].append(timed(lambda entry=entry: run_signal(entry, ctx, limit)))
+        rules.append(
+            timed(lambda: evaluate_rules(DEFAULT_RULES, outcomes, warning, ctx.risk, market, None))
+        )
     ratio = statistics.median(w for w, _ in all_signals) / statistics.median(w for w, _ in one_rsi)
     statuses = Counter(o.status for o in outcomes)
     lines = [
@@ -186,6 +202,7 @@ def main() -> None:
         line("all signals (run_signals)", all_signals, TARGET_MS),
         line("one rsi(closes, 14) call", one_rsi),
         f"{'ratio all signals / one rsi call':<34} {ratio:7.1f}x (median wall times)",
+        line(f"{len(DEFAULT_RULES)} default Rules triggers", rules[1:], RULES_TARGET_MS),
         "per signal, run_signal alone (median wall ms, status):",
     ]
     by_name = {o.signal: o for o in outcomes}

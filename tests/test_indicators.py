@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from importlib.resources import files
 
@@ -142,16 +141,6 @@ def test_too_short_or_empty_input_is_all_nan(indicator: Indicator) -> None:
 def test_bad_period_raises(indicator: Callable[[pd.Series, object], pd.Series], n: object) -> None:
     with pytest.raises(ValueError, match="n must be an integer"):
         indicator(pd.Series([1.0, 2.0, 3.0]), n)
-
-
-def test_rsi_speed_on_2500_rows() -> None:
-    closes = spx_closes().iloc[:2500]
-    timings = []
-    for _ in range(20):
-        begin = time.perf_counter()
-        rsi(closes, 14)
-        timings.append(time.perf_counter() - begin)
-    assert min(timings) < 2e-3
 
 
 closes_lists = st.lists(st.floats(1.0, 10_000.0), min_size=2, max_size=80)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -490,23 +489,17 @@ def test_header_matching_ignores_case_spaces_and_underscores(headers: list[str])
         assert table.letters[col.field] == "CDEFGHIJKLMN"[position]
 
 
-def test_reading_history_is_fast(tmp_path: Path) -> None:
+def test_a_long_history_is_read_whole(tmp_path: Path) -> None:
+    """2,600 daily rows (its speed is in benchmarks/bench_recompute.py's read stage)."""
     days = [dt.date(2018, 1, 26) - dt.timedelta(days=i) for i in range(2600)]
     sheets = valid_sheets()
     sheets["History"] = [
         ["Date", "SPX Close", "SPX High", "SPX Low", "VIX Close"],
         *([d, 2000.0 + i, 2010.0 + i, 1990.0 + i, 15.0] for i, d in enumerate(days)),
     ]
-    path = write_book(tmp_path / "big.xlsx", sheets)
-    elapsed = min(_timed(path) for _ in range(3))
-    assert len(read_workbook(path).inputs.history) == 2600
-    assert elapsed < 0.5  # measured ~15 ms; far above anything per-cell pandas work would allow
-
-
-def _timed(path: Path) -> float:
-    began = time.perf_counter()
-    read_workbook(path)
-    return time.perf_counter() - began
+    history = read_workbook(write_book(tmp_path / "big.xlsx", sheets)).inputs.history
+    assert len(history) == 2600
+    assert history["spx_close"].iloc[-1] == 2000.0  # the newest day, sorted last
 
 
 def test_legacy_and_oversized_files_are_refused(tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -406,17 +404,3 @@ def test_alvh_init_writes_the_default_rules(tmp_path: Path, example: bool) -> No
     else:  # a blank workbook cannot be read until its Market is filled; its rules are the same
         rows = [[c.value for c in row] for row in sheet.iter_rows()]
         assert read_rules(tmp_path, rows) == DEFAULT_RULES
-
-
-# --- speed ----------------------------------------------------------------------------------------
-
-
-def test_three_rules_evaluate_well_under_five_milliseconds() -> None:
-    comp = level(0.64)
-    evaluate_rules(DEFAULT_RULES, TWO_WARN, comp, None, {}, None)  # warm
-    times = []
-    for _ in range(50):
-        start = time.perf_counter()
-        evaluate_rules(DEFAULT_RULES, TWO_WARN, comp, None, {}, None)
-        times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.005
