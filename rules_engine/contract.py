@@ -47,8 +47,20 @@ OWNED_SHEETS = (HEDGE, SIGNALS, RISK, RUN, LOG)
 #: user's, and the engine refuses to overwrite it.
 OWNED_MARKER = "alvh output"
 
-#: Excel built-in number format ids for the format kinds in `SheetCells.formats`.
-NUMBER_FORMAT_IDS = {"date": 14, "percent": 10, "money": 4, "integer": 3}
+#: The number format kinds of `SheetCells.formats` and the input sheets, the same in every adapter:
+#: kind -> (Excel's built-in format id, or None, and the format code). The file writer writes a
+#: built-in id as such and declares a kind without one as a custom format (id 164 and up); the live
+#: adapter sets the code. Prices and index levels are `money` (two decimals, at the tick); dollar
+#: amounts `dollars` (no cents: they are noise at these sizes); shares and vols `percent`.
+NUMBER_FORMATS: dict[str, tuple[int | None, str]] = {
+    "date": (14, "m/d/yyyy"),
+    "percent": (None, "0.0%"),
+    "money": (4, "#,##0.00"),
+    "dollars": (3, "#,##0"),
+    "integer": (3, "#,##0"),
+}
+#: Excel's built-in "m/d/yy h:mm", for datetime cells.
+DATETIME_FORMAT: tuple[int, str] = (22, "m/d/yyyy h:mm")
 
 Kind = Literal["text", "number", "date"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pandas as pd
 
-from rules_engine.contract import NUMBER_FORMAT_IDS
+from rules_engine.contract import NUMBER_FORMATS
 from rules_engine.risk.market import Scenario
 
 if TYPE_CHECKING:
@@ -308,12 +308,12 @@ class Context:
 
 
 #: The number format kinds a FormatRun may name ('number' is Excel's General).
-FORMAT_KINDS = (*NUMBER_FORMAT_IDS, "number")
+FORMAT_KINDS = (*NUMBER_FORMATS, "number")
 
 
 @dataclass(frozen=True)
 class FormatRun:
-    """A number format kind ('date', 'percent', 'money', 'integer', 'number') for the cells of
+    """A number format kind (contract.NUMBER_FORMATS, or 'number' for General) for the cells of
     one column, rows `first` to `last` (0-based, inclusive): a table's column in one piece."""
 
     column: int
@@ -331,18 +331,84 @@ class FormatRun:
 
 
 @dataclass(frozen=True)
+class CellRange:
+    """A rectangle of cells, 0-based and inclusive (row 0 is spreadsheet row 1, column 0 is A)."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.first_row <= self.last_row and 0 <= self.first_col <= self.last_col):
+            raise ValueError(f"no cell range: {self}")
+
+
+#: Horizontal alignment of a StyleRun (None: Excel's default, text left and numbers right).
+Align = Literal["left", "center", "right"]
+
+
+@dataclass(frozen=True)
+class StyleRun:
+    """How the cells of `cells` look beyond their number format: bold (titles and header rows),
+    wrapped text (long explanations, in their column's width), horizontal alignment (a header
+    over numbers is right-aligned like them). A later run adds to an earlier one."""
+
+    cells: CellRange
+    bold: bool = False
+    wrap: bool = False
+    align: Align | None = None
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One line of a chart: its legend name, and the cells of this sheet holding its x values
+    (a single column or row) and its y values (as many cells)."""
+
+    name: str
+    x: CellRange
+    y: CellRange
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native chart on an owned sheet: x-y lines (scatter with straight lines, so unevenly
+    spaced x values sit where they belong), placed with its top-left corner on cell `anchor`
+    (row, column; 0-based) and `width` x `height` pixels. Its data are cells of the same sheet,
+    so the chart redraws from what the engine wrote."""
+
+    title: str
+    x_title: str
+    y_title: str
+    series: tuple[ChartSeries, ...]
+    anchor: tuple[int, int]
+    width: int = 640
+    height: int = 320
+
+
+@dataclass(frozen=True)
 class SheetCells:
     """One engine-owned sheet, laid out and ready for any adapter to write.
 
     `rows[r][c]` is the value of the cell at 0-based row r, column c (row 0 is spreadsheet row 1).
     `formats` are the number formats, by column runs (a later run wins where two overlap).
     `widths` maps a 0-based column to a width in Excel character units.
+    `styles`: bold, wrap and alignment by rectangles. `freeze`: (rows, columns) kept in view
+    above and left of the scrolling pane, None for none. `print_titles`: the first and last row
+    (0-based) repeated at the top of each printed page. Every owned sheet prints landscape, one
+    page wide. `charts`: native charts drawn on the sheet. `color_scales`: rectangles shaded by a
+    red-white-green colour scale centred on 0 (losses red, gains green), as conditional formats.
     """
 
     name: str
     rows: tuple[tuple[CellValue, ...], ...]
     formats: tuple[FormatRun, ...] = ()
     widths: Mapping[int, float] = field(default_factory=dict)
+    styles: tuple[StyleRun, ...] = ()
+    freeze: tuple[int, int] | None = None
+    print_titles: tuple[int, int] | None = None
+    charts: tuple[Chart, ...] = ()
+    color_scales: tuple[CellRange, ...] = ()
 
     def cell_formats(self) -> dict[tuple[int, int], str]:
         """The format kind of every cell a run covers, by (row, column)."""
@@ -379,6 +445,10 @@ class Outputs:
     hedge_budget: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The composite warning level by category, shown under the signal readings.
     composite: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The answer first: (what, value) lines a trader reads in five seconds - the orders to place
+    #: now, what they cover, the budget, carry and what changed. Shown on Hedge and printed by
+    #: `alvh recompute`; empty when nothing was computed.
+    summary: tuple[tuple[str, CellValue], ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -24,10 +24,10 @@ from rules_engine.models import CellValue, Setting, WorkbookError
 from rules_engine.rules import DEFAULT_RULES
 from rules_engine.workbook import example as ex
 
-DATE = BUILTIN_FORMATS[c.NUMBER_FORMAT_IDS["date"]]
-PERCENT = BUILTIN_FORMATS[c.NUMBER_FORMAT_IDS["percent"]]
-MONEY = BUILTIN_FORMATS[c.NUMBER_FORMAT_IDS["money"]]
-INTEGER = BUILTIN_FORMATS[c.NUMBER_FORMAT_IDS["integer"]]
+DATE = BUILTIN_FORMATS[14]  # the built-in date, shown in the user's locale
+PERCENT = BUILTIN_FORMATS[10]  # 0.00%: rates and IVs as typed, to the basis point
+MONEY = c.NUMBER_FORMATS["money"][1]
+INTEGER = c.NUMBER_FORMATS["integer"][1]
 
 #: Number format per input column (by field); other columns stay General.
 _COLUMN_FORMATS = {

@@ -18,7 +18,7 @@ from typing import NamedTuple, SupportsFloat
 
 import numpy as np
 
-from rules_engine.contract import NUMBER_FORMAT_IDS, column_letter, looks_like_formula
+from rules_engine.contract import NUMBER_FORMATS, column_letter, looks_like_formula
 from rules_engine.models import CellValue, FormatRun, SheetCells, WorkbookError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -98,7 +98,7 @@ class _Styles:
         self._xf_index = xf_index
         self._attrs: dict[CellStyle | None, str] = {None: ""}
         by_kind: dict[str, CellStyle | None] = {
-            kind: None if kind in GENERAL_KINDS else CellStyle(NUMBER_FORMAT_IDS[kind])
+            kind: None if kind in GENERAL_KINDS else CellStyle(NUMBER_FORMATS[kind][0] or 10)
             for kind in {run.kind for run in sheet.formats}
         }
         self.by_row = _rows_of(sheet.formats, by_kind)
@@ -138,7 +138,7 @@ def _quoted(style: CellStyle | None) -> CellStyle:
     return CellStyle(0 if style is None else style.format_id, quote_prefix=True)
 
 
-_DATE_STYLE = CellStyle(NUMBER_FORMAT_IDS["date"])
+_DATE_STYLE = CellStyle(14)
 _DATETIME_STYLE = CellStyle(DATETIME_FORMAT_ID)
 _NO_STYLES: dict[int, CellStyle | None] = {}
 
