@@ -49,12 +49,15 @@ from rules_engine.risk_views import (
     analog_table,
     grid_tables,
     spike_table,
+    spx_curve,
     table_scenarios,
+    vix_curve,
 )
 from rules_engine.rules import DEFAULT_RULES, check_rules, evaluate_rules
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import parse_grid, resolve_settings
 from rules_engine.steward import steady
+from rules_engine.summary import summarize
 
 HEDGE_COLUMNS = (
     "Layer",
@@ -533,10 +536,18 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     spx_moves = parse_grid(settings["scenario.grid_spx_moves"])
     valuer.prime(table_scenarios(risk, vix_moves, spx_moves))
     grids = grid_tables(valuer, vix_moves, spx_moves)
-    analogs = (
-        "Historical analogs: today's book meets each past move at once",
-        analog_table(valuer),
-    )
+    analogs = analog_table(valuer)
+    summary: tuple[tuple[str, CellValue], ...] = ()
+    if not sized.error:
+        budget = float(settings["hedge.premium_budget"]) * risk.credit_received
+        summary = summarize(
+            sized.layers,
+            risk.primary,
+            risk.projected_loss(),
+            budget - risk.hedge_premium_paid,
+            analogs,
+            changes,
+        )
     return Outputs(
         hedge=_hedge_frame(sized, risk.primary),
         hedge_budget=_budget_frame(risk, settings, sized.layers),
@@ -546,12 +557,18 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
         risk_book=_book_tables(risk, opened, valuer.liquidity),
         risk_scenarios=spike_table(valuer),
         risk_legs=legs,
-        risk_tables=(*grids, analogs),
+        risk_tables=(
+            *grids,
+            ("Historical analogs: today's book meets each past move at once", analogs),
+        ),
         run_info=_run_info(as_of, sizer_name, issues, status, changes),
         plugins=_plugins_frame(host),
         issues=tuple(issues),
         status=status,
         log=log,
+        summary=summary,
+        pnl_by_vix=vix_curve(valuer, vix_moves),
+        pnl_by_spx=spx_curve(valuer, spx_moves),
     )
 
 

@@ -398,6 +398,8 @@ class SheetCells:
     (0-based) repeated at the top of each printed page. Every owned sheet prints landscape, one
     page wide. `charts`: native charts drawn on the sheet. `color_scales`: rectangles shaded by a
     red-white-green colour scale centred on 0 (losses red, gains green), as conditional formats.
+    `heights` maps a 0-based row to its height in points, for rows whose wrapped text needs more
+    than one line (neither Excel nor LibreOffice fits rows to wrapped text when opening a file).
     """
 
     name: str
@@ -409,6 +411,7 @@ class SheetCells:
     print_titles: tuple[int, int] | None = None
     charts: tuple[Chart, ...] = ()
     color_scales: tuple[CellRange, ...] = ()
+    heights: Mapping[int, float] = field(default_factory=dict)
 
     def cell_formats(self) -> dict[tuple[int, int], str]:
         """The format kind of every cell a run covers, by (row, column)."""
@@ -449,6 +452,11 @@ class Outputs:
     #: now, what they cover, the budget, carry and what changed. Shown on Hedge and printed by
     #: `alvh recompute`; empty when nothing was computed.
     summary: tuple[tuple[str, CellValue], ...] = ()
+    #: The Hedge chart's data: book P&L against a VIX spike (unhedged, with the existing hedges,
+    #: with the recommended layers too).
+    pnl_by_vix: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The Risk chart's data: book and hedges against an SPX move, VIX unchanged, per horizon.
+    pnl_by_spx: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def ok(self) -> bool:

@@ -76,12 +76,79 @@ def horizon_label(risk: RiskReport, days: float) -> str:
 def table_scenarios(
     risk: RiskReport, vix_moves: Sequence[float], spx_moves: Sequence[float]
 ) -> list[Scenario]:
-    """Every scenario the spike table, the grids and the analogs show (for `HedgeValuer.prime`)."""
+    """Every scenario the spike table, the grids, the analogs and the two P&L curves show (for
+    `HedgeValuer.prime`)."""
     return [
         *spike_scenarios(risk),
         *grid_scenarios(risk, vix_moves, spx_moves),
         *(sc for _, sc in analog_scenarios(risk)),
+        *vix_curve_scenarios(risk, vix_moves),
+        *spx_curve_scenarios(risk, spx_moves),
     ]
+
+
+def vix_curve_scenarios(risk: RiskReport, vix_moves: Sequence[float]) -> list[Scenario]:
+    """VIX moves today, SPX moving with VIX as the stress model says: the grid's VIX moves,
+    every configured spike and 0, in order (VIX must stay above 0)."""
+    points = {*vix_moves, *(sc.vix_points for sc in risk.scenarios), 0.0}
+    return [Scenario(v) for v in sorted(points) if risk.vix + v > 0]
+
+
+#: The SPX curve's moves: -20% to +10% by 1% (percent).
+_SPX_CURVE = tuple(float(m) for m in range(-20, 11))
+
+
+def spx_curve_scenarios(risk: RiskReport, spx_moves: Sequence[float]) -> list[Scenario]:
+    """SPX moves with VIX unchanged (an option trader's risk graph) at each horizon."""
+    return [Scenario(0.0, m, d) for d in risk.horizons for m in _curve_moves(spx_moves)]
+
+
+def _curve_moves(spx_moves: Sequence[float]) -> list[float]:
+    """-20%..+10% by 1% and the grid's SPX moves (given in percent), as fractions."""
+    return [m / 100.0 for m in sorted({*_SPX_CURVE, *spx_moves})]
+
+
+def vix_curve(valuer: HedgeValuer, vix_moves: Sequence[float]) -> pd.DataFrame:
+    """The Hedge chart's data: book P&L against a VIX spike today, unhedged, with the existing
+    hedges, and with the recommended ACTIVE layers too (all hedges closed at their exit value)."""
+    risk = valuer.risk
+    scenarios = vix_curve_scenarios(risk, vix_moves)
+    held = valuer.existing(scenarios)
+    paid = valuer.new(scenarios)
+    rows = []
+    for p in risk.pnl_many(scenarios):
+        with_held = p.book + held[p.scenario]
+        rows.append(
+            {
+                "VIX Change (pts)": p.scenario.vix_points,
+                "VIX": p.vix,
+                "SPX Move": p.spx / risk.spx - 1.0,
+                "Unhedged ($)": p.book,
+                "With Existing Hedges ($)": with_held,
+                "With Recommended Layers ($)": _plus(with_held, paid[p.scenario]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def spx_curve(valuer: HedgeValuer, spx_moves: Sequence[float]) -> pd.DataFrame:
+    """The Risk chart's data: the book with its existing hedges and the recommended layers
+    against an SPX move with VIX unchanged, one column per horizon (today, T+7, the nearest
+    condor expiry)."""
+    risk = valuer.risk
+    scenarios = spx_curve_scenarios(risk, spx_moves)
+    held = valuer.existing(scenarios)
+    paid = valuer.new(scenarios)
+    pnl = {p.scenario: p.book for p in risk.pnl_many(scenarios)}
+    moves = _curve_moves(spx_moves)
+    frame = pd.DataFrame({"SPX Move": moves, "SPX": [risk.spx * (1.0 + m) for m in moves]})
+    for days in risk.horizons:
+        column = []
+        for move in moves:
+            sc = Scenario(0.0, move, days)
+            column.append(_plus(pnl[sc] + held[sc], paid[sc]))
+        frame[f"{horizon_label(risk, days)} ($)"] = column
+    return frame
 
 
 def spike_scenarios(risk: RiskReport) -> list[Scenario]:

@@ -60,7 +60,7 @@ _FIXED_CORE = (
     b"</cp:coreProperties>"
 )
 #: Worksheet children in schema order (CT_Worksheet); injected elements go in their place.
-_SHEET_ORDER = (
+SHEET_ORDER = (
     "sheetPr",
     "dimension",
     "sheetViews",
@@ -509,12 +509,12 @@ def _element(tag: str, attributes: dict[str, str]) -> etree._Element:
 
 def _place(root: etree._Element, element: etree._Element, tag: str | None = None) -> None:
     """Insert a worksheet child after every sibling that the schema puts before it."""
-    rank = _SHEET_ORDER.index(tag or etree.QName(element).localname)
+    rank = SHEET_ORDER.index(tag or etree.QName(element).localname)
     before = [
         child
         for child in root
-        if etree.QName(child).localname in _SHEET_ORDER
-        and _SHEET_ORDER.index(etree.QName(child).localname) <= rank
+        if etree.QName(child).localname in SHEET_ORDER
+        and SHEET_ORDER.index(etree.QName(child).localname) <= rank
     ]
     if before:
         before[-1].addnext(element)

@@ -24,7 +24,7 @@ import python_calamine as calamine
 from live_standin import Book, Formula, Sheet, excel_stores
 from reader_books import POSITIONS_HEADER, At, Fmt, Rows, valid_sheets
 
-from rules_engine.contract import OWNED_SHEETS
+from rules_engine.contract import DATETIME_FORMAT, NUMBER_FORMATS, OWNED_SHEETS
 from rules_engine.engine import failed_outputs, recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import lay_out, marker
@@ -214,8 +214,9 @@ def replay(actions: Sequence[Mapping[str, Any]], target: Book) -> None:
             index, name = action["args"]
             sheets.insert(index, Sheet(target, name))
             continue
-        if func in ("setCalculation", "setScreenUpdating", "activateSheet", "setColumnWidth"):
-            continue  # settings and widths (points on this engine) are not cells
+        if func in ("setCalculation", "setScreenUpdating", "activateSheet", "setColumnWidth",
+                    "setFontProperty", "setWrapText", "setHorizontalAlignment"):  # fmt: skip
+            continue  # settings, widths (points on this engine) and styles are not cells
         sheet = sheets[action["sheet_position"]]
         if func == "sheetClear":
             sheet.clear()
@@ -270,9 +271,11 @@ def assert_same_inputs(file_side: Inputs, live_side: Inputs) -> None:
 
 #: Number formats as openpyxl names Excel's built-in ids, and as the live adapter sets them.
 FILE_FORMATS = {"mm-dd-yy": "date", "m/d/yy h:mm": "datetime", "0.00%": "percent",
-                "#,##0.00": "money", "#,##0": "integer", "General": None}  # fmt: skip
-LIVE_FORMATS = {"m/d/yyyy": "date", "m/d/yyyy h:mm": "datetime", "0.00%": "percent",
-                "#,##0.00": "money", "#,##0": "integer"}  # fmt: skip
+                "0.0%": "percent", "#,##0.00": "money", "#,##0": "integer",
+                "General": None}  # fmt: skip
+#: dollars and integer share "#,##0": both sides call it integer.
+LIVE_FORMATS = {code: kind for kind, (_, code) in NUMBER_FORMATS.items()}
+LIVE_FORMATS[DATETIME_FORMAT[1]] = "datetime"
 
 Cells = dict[tuple[int, int], tuple[Any, str | None]]
 

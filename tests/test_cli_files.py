@@ -4,6 +4,7 @@ file beside a symlink's target, and the leftovers of a killed run."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -72,3 +73,23 @@ def test_the_next_run_removes_a_killed_run_s_temp_file(book: Path) -> None:
     result = run_alvh("recompute", "--quiet", str(book))
     assert result.returncode == 0, result.stderr
     assert not leftover.exists() and someone_else.exists()
+
+
+def test_json_through_the_installed_command_is_one_whole_document(book: Path) -> None:
+    """The console command ends with os._exit: the document must be flushed whole first."""
+    result = run_alvh("recompute", "--json", str(book))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "ok" and doc["changed"] is True and doc["layers"]
+    assert doc["layers"][0]["Status"] == "ACTIVE"
+
+
+def test_json_of_a_workbook_open_in_excel_is_a_file_error(book: Path) -> None:
+    (book.parent / f"~${book.name}").write_bytes(b"\x05alice" + b"\0" * 50)
+    before = sha(book)
+    result = run_alvh("recompute", "--json", str(book))
+    assert result.returncode == 2
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "file error" and doc["changed"] is False
+    assert "open in Excel by alice" in doc["messages"][-1]["message"]
+    assert "open in Excel by alice" in result.stderr and sha(book) == before

@@ -5,21 +5,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 
 from rules_engine import contract as c
+from rules_engine.cli import main
 from rules_engine.expiries import next_vix_expiries, third_friday, vix_expiry
 from rules_engine.models import InputError, Setting, WorkbookError
 from rules_engine.workbook import example as ex
 from rules_engine.workbook.create import create_workbook
 from rules_engine.workbook.reader import read_workbook
 
-DATA = Path(__file__).resolve().parents[1] / "rules_engine" / "example_data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "rules_engine" / "example_data"
 AS_OF = dt.date(2018, 1, 26)
 SETTINGS = (
     Setting("engine.sizer", "alvh", "str", "Which sizer plugin to use.", choices=("alvh", "flat")),
@@ -273,3 +277,31 @@ def test_styles_hold_plain_xfs_for_the_engine_formats(tmp_path: Path) -> None:
         if xf.get("fontId") == "0" and xf.get("fillId") == "0" and xf.get("borderId") == "0"
     }
     assert {14, 10, 4, 3} <= plain
+
+
+# --- every input sheet the README lists ----------------------------------------------------------
+
+
+def readme_input_sheets() -> list[str]:
+    """The sheets of the README's input-sheet table (section "The workbook")."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n### The workbook\n", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"^\| `([^`]+)` \|", section, re.M)
+
+
+@pytest.mark.parametrize("example", [False, True], ids=["blank", "example"])
+def test_alvh_init_writes_every_input_sheet_the_readme_lists(tmp_path: Path, example: bool) -> None:
+    listed = readme_input_sheets()
+    assert sorted(listed) == sorted(c.INPUT_SHEETS)  # the README and the contract agree
+    path = tmp_path / "book.xlsx"
+    args = ["init", str(path), *(["--example"] if example else [])]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(path, read_only=True)
+    for name in listed:
+        headers = [cell.value for cell in next(book[name].iter_rows(max_row=1))]
+        contract = [column.header for column in c.SHEET_COLUMNS[name]]
+        assert headers[: len(contract)] == contract, name
+    rules = [row for row in book[c.RULES].iter_rows(min_row=2, values_only=True) if any(row)]
+    settings = [row for row in book[c.SETTINGS].iter_rows(min_row=2, values_only=True) if row[0]]
+    assert len(rules) == 3 and any(row[0] == "engine.sizer" for row in settings)

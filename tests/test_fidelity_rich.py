@@ -13,8 +13,10 @@ password-protected file must be refused untouched with a message that says why. 
 
 from __future__ import annotations
 
+import copy
 import os
 import posixpath
+import re
 import shutil
 import warnings
 from collections.abc import Callable
@@ -34,6 +36,7 @@ from writer_support import (
     read_cells,
 )
 
+from rules_engine.contract import NUMBER_FORMATS
 from rules_engine.models import SheetCells, WorkbookError
 from rules_engine.workbook.writer import write_owned_sheets
 
@@ -142,7 +145,7 @@ def _check_written(
     for part in sorted(changed):
         checks.add(f"changed {part}", reasons.get(part, "NOT ALLOWED"))
     for part in report.added:
-        checks.add(f"added {part}", "new owned sheet")
+        checks.add(f"added {part}", "an owned sheet, or its drawing or chart")
     assert changed <= reasons.keys(), checks
     assert set(report.replaced) | set(report.removed) == changed, checks
 
@@ -153,7 +156,7 @@ def _check_written(
     checks.add("other parts", f"{len(unchanged)} byte-identical (compressed bytes, header, CRC)")
 
     _check_features(before, after, features, checks)
-    _check_defined_names(original, written, checks)
+    _check_defined_names(original, written, {s.name.casefold() for s in sheets}, checks)
     for sheet in sheets:
         assert read_cells(path, sheet.name) == expected_cells(sheet), checks
     checks.add("calamine read-back", "all four sheets, every cell with its type")
@@ -204,7 +207,7 @@ def _reasons(
             reasons[part] = f"owned sheet {title} (sheetId {sheet_id}) rewritten"
     book = original.workbook
     if book in changed:
-        reasons[book] = _workbook_reason(original, written)
+        reasons[book] = _workbook_reason(original, written, targets)
     rels = original.rels_of(book)
     if rels in changed:
         reasons[rels] = _rels_reason(original, written)
@@ -219,8 +222,10 @@ def _reasons(
     return reasons
 
 
-def _workbook_reason(original: _Package, written: _Package) -> str:
+def _workbook_reason(original: _Package, written: _Package, targets: set[str]) -> str:
     old, new = original.xml(original.workbook), written.xml(written.workbook)
+    _without_engine_titles(old, targets)
+    titles = _without_engine_titles(new, targets)
     old_sheets, new_sheets = _child(old, "sheets"), _child(new, "sheets")
     added = [etree.tostring(s) for s in new_sheets][len(old_sheets) :]
     assert [etree.tostring(s) for s in new_sheets][: len(old_sheets)] == [
@@ -235,7 +240,29 @@ def _workbook_reason(original: _Package, written: _Package) -> str:
             if found is not None:
                 root.remove(found)
     assert etree.tostring(old) == etree.tostring(new), "workbook.xml changed beyond the sheet list"
-    return f"{len(added)} <sheet> entries appended; calcPr fullCalcOnLoad=1"
+    return (
+        f"{len(added)} <sheet> entries appended; calcPr fullCalcOnLoad=1; "
+        f"print titles of owned sheets: {', '.join(titles) or 'none'}"
+    )
+
+
+def _without_engine_titles(root: etree._Element, targets: set[str]) -> list[str]:
+    """Take the print titles the engine gives its own sheets out of a workbook root (and the
+    definedNames element, if nothing else is in it); each must name rows of its own sheet."""
+    tabs = [sheet.get("name") or "" for sheet in _child(root, "sheets")]
+    owned = {str(i): name for i, name in enumerate(tabs) if name.casefold() in targets}
+    names = root.find(f"{{{MAIN}}}definedNames")
+    titles: list[str] = []
+    for name in [] if names is None else list(names):
+        sheet = owned.get(name.get("localSheetId") or "")
+        if name.get("name") == "_xlnm.Print_Titles" and sheet is not None:
+            quoted = re.escape(sheet.replace("'", "''"))
+            assert re.fullmatch(rf"'{quoted}'!\$\d+:\$\d+", name.text or ""), name.text
+            titles.append(name.text or "")
+            names.remove(name)
+    if names is not None and len(names) == 0:
+        root.remove(names)
+    return titles
 
 
 def _rels_reason(original: _Package, written: _Package) -> str:
@@ -256,13 +283,24 @@ def _content_types_reason(original: _Package, written: _Package) -> str:
     removed = [e for e in old if e not in new]
     added = [e for e in new if e not in old]
     assert all(b"calcChain" in e for e in removed)
-    assert all(b"worksheet+xml" in e for e in added)
-    return f"{len(added)} worksheet Overrides added, {len(removed)} calcChain removed"
+    engine_types = (b"worksheet+xml", b"drawing+xml", b"drawingml.chart+xml")
+    assert all(any(kind in e for kind in engine_types) for e in added)
+    return f"{len(added)} sheet, drawing, chart Overrides added, {len(removed)} calcChain removed"
 
 
 def _styles_reason(original: _Package, written: _Package, styles: str) -> str:
-    """Only cellXfs may grow, by plain xfs that the written cells use."""
+    """Only cellXfs may grow, by xfs that the written cells use; besides, the engine's custom
+    number formats and its bold font (the default font 0 made bold) may be appended."""
     old, new = original.xml(styles), written.xml(styles)
+    fonts = _appended(old, new, "fonts")
+    bold = copy.deepcopy(_child(old, "fonts")[0])
+    bold.insert(0, etree.Element(f"{{{MAIN}}}b"))
+    assert all(_canonical(font) == _canonical(bold) for font in fonts), "not font 0 made bold"
+    engine_codes = {code for number, code in NUMBER_FORMATS.values() if number is None}
+    formats = _appended(old, new, "numFmts")
+    assert all(int(f.get("numFmtId", "0")) > 163 for f in formats)
+    assert all(f.get("formatCode") in engine_codes for f in formats)
+    bold_ids = {str(len(_child(old, "fonts")) + i) for i in range(len(fonts))}
     old_xfs, new_xfs = list(_child(old, "cellXfs")), list(_child(new, "cellXfs"))
     assert [etree.tostring(x) for x in new_xfs[: len(old_xfs)]] == [
         etree.tostring(x) for x in old_xfs
@@ -274,13 +312,41 @@ def _styles_reason(original: _Package, written: _Package, styles: str) -> str:
     described = []
     for index, xf in enumerate(appended, start=len(old_xfs)):
         assert index in used, f"xf {index} was added but no written cell uses it"
-        assert all(xf.get(k) == "0" for k in ("fontId", "fillId", "borderId")) and len(xf) == 0
+        assert all(xf.get(k) == "0" for k in ("fillId", "borderId"))
+        assert xf.get("fontId") in {"0", *bold_ids}
+        assert all(c.tag == f"{{{MAIN}}}alignment" for c in xf) and len(xf) <= 1
+        assert all(set(c.attrib) <= {"horizontal", "wrapText"} for c in xf)
         quote = " quotePrefix" if xf.get("quotePrefix") == "1" else ""
-        described.append(f"numFmt {xf.get('numFmtId')}{quote}")
+        bold_font = " bold" if xf.get("fontId") in bold_ids else ""
+        aligned = "".join(f" {k}={v}" for c in xf for k, v in c.attrib.items())
+        described.append(f"numFmt {xf.get('numFmtId')}{quote}{bold_font}{aligned}")
     for root in (old, new):
-        root.remove(_child(root, "cellXfs"))
-    assert etree.tostring(old) == etree.tostring(new), "styles.xml changed beyond cellXfs"
-    return "xf appended for a style the file lacked: " + ", ".join(described)
+        for tag in ("cellXfs", "fonts", "numFmts"):
+            found = root.find(f"{{{MAIN}}}{tag}")
+            if found is not None:
+                root.remove(found)
+    assert etree.tostring(old) == etree.tostring(new), "styles.xml changed beyond appending"
+    return (
+        f"{len(formats)} number formats, {len(fonts)} bold font appended; xfs appended for "
+        "styles the file lacked: " + ", ".join(described)
+    )
+
+
+def _canonical(element: etree._Element) -> bytes:
+    """An element's XML without the namespace declarations it merely inherits."""
+    return etree.tostring(element, method="c14n", exclusive=True)
+
+
+def _appended(old: etree._Element, new: etree._Element, tag: str) -> list[etree._Element]:
+    """The children of `tag` that `new` has after all of `old`'s, which are kept unchanged; the
+    count attribute, if any, counts them all."""
+    old_list, new_list = old.find(f"{{{MAIN}}}{tag}"), new.find(f"{{{MAIN}}}{tag}")
+    before = [] if old_list is None else list(old_list)
+    after = [] if new_list is None else list(new_list)
+    assert [etree.tostring(e) for e in after[: len(before)]] == [etree.tostring(e) for e in before]
+    if new_list is not None and new_list.get("count") is not None:
+        assert new_list.get("count") == str(len(after)), tag
+    return after[len(before) :]
 
 
 def _calc_chain_reason(original: _Package, written: _Package, chain: str, targets: set[str]) -> str:
@@ -317,9 +383,15 @@ def _check_features(
         checks.add(f"feature: {feature.name}", "in " + ", ".join(feature.parts) + ", identical")
 
 
-def _check_defined_names(original: _Package, written: _Package, checks: Checks) -> None:
-    old = original.xml(original.workbook).find(f"{{{MAIN}}}definedNames")
-    new = written.xml(written.workbook).find(f"{{{MAIN}}}definedNames")
+def _check_defined_names(
+    original: _Package, written: _Package, targets: set[str], checks: Checks
+) -> None:
+    """The user's defined names are all kept identical; the engine's print titles aside."""
+    old_root, new_root = original.xml(original.workbook), written.xml(written.workbook)
+    _without_engine_titles(old_root, targets)
+    _without_engine_titles(new_root, targets)
+    old = old_root.find(f"{{{MAIN}}}definedNames")
+    new = new_root.find(f"{{{MAIN}}}definedNames")
     assert (old is None) == (new is None), checks
     if old is not None and new is not None:
         assert etree.tostring(new) == etree.tostring(old), checks

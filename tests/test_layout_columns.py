@@ -79,14 +79,14 @@ def test_a_table_lays_out_as_it_did_row_by_row() -> None:
     assert [typed(row) for row in done.rows[4:-1]] == [typed(row) for row in reference]
     # one run per formatted column over the data rows (spreadsheet rows 5 to 7)
     assert done.formats == (
-        FormatRun(1, 4, 6, "money"),
+        FormatRun(1, 4, 6, "dollars"),
         FormatRun(2, 4, 6, "integer"),
         FormatRun(3, 4, 6, "percent"),
         FormatRun(5, 4, 6, "percent"),
     )
     assert [_format_for(str(c)) for c in frame.columns] == [
         None,
-        "money",
+        "dollars",
         "integer",
         "percent",
         None,

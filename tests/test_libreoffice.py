@@ -230,26 +230,6 @@ def test_the_readme_pictures_render_the_example_legibly(
     assert [p.name for p in pictures] == ["hedge.png", "risk.png"]
     for picture in pictures:
         width, height, colour = _png_header(picture)
-        assert colour == 0, f"{picture.name} should be grayscale"
-        assert 1000 < width < 4000 and 200 < height < width, (picture.name, width, height)
-        assert picture.stat().st_size < 300_000
-
-
-def test_the_pictures_scratch_copy_keeps_every_value_the_engine_wrote(
-    recomputed: Recomputed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.syspath_prepend(str(Path(__file__).parent.parent / "scripts"))
-    import render_sheets
-
-    scratch = tmp_path / "scratch.xlsx"
-    render_sheets.scratch_copy(recomputed.path, scratch)
-    book = CalamineWorkbook.from_path(str(scratch))
-    assert book.sheet_names == list(render_sheets.SHEETS)
-    for name in render_sheets.SHEETS:
-        shown = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        for r, row in enumerate(recomputed.sheets[name].rows):
-            for c, value in enumerate(row):
-                expected = "" if value is None else value
-                if isinstance(value, float):
-                    expected = pytest.approx(value, rel=1e-12)  # openpyxl may round the last bit
-                assert shown[r][c] == expected, f"{name}!R{r + 1}C{c + 1}"
+        assert colour in (2, 6), f"{picture.name} should be in colour (the grids are shaded)"
+        assert 1000 < width < 5000 and height > 200, (picture.name, width, height)
+        assert picture.stat().st_size < 1_500_000

@@ -1,34 +1,64 @@
-"""The live-Excel adapter on the recording stand-in: bulk calls only, Excel's settings restored,
-user sheets refused, text kept as text; and the button's `main()` end to end."""
+"""The live-Excel adapter on the recording stand-in: bulk calls only (as many for 500 positions as
+for 10), Excel's settings restored, user sheets refused, text kept as text; the presentation
+(number formats, bold, wrap, alignment, frozen panes, print setup, colour scales, charts) on the
+owned sheets and never on the user's; and the button's `main()` end to end."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import importlib.util
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
-from live_standin import App, Book, Formula, StandinFailure
+from live_standin import (
+    HIDDEN,
+    LANDSCAPE,
+    VERY_HIDDEN,
+    App,
+    Book,
+    Call,
+    Formula,
+    Range,
+    Sheet,
+    StandinFailure,
+)
 
 from rules_engine.contract import (
+    DATETIME_FORMAT,
     HEDGE,
     INPUT_SHEETS,
     LOG,
+    NUMBER_FORMATS,
     OWNED_MARKER,
     OWNED_SHEETS,
+    POSITIONS,
+    RISK,
     RUN,
     SIGNALS,
 )
 from rules_engine.engine import failed_outputs, recompute
 from rules_engine.host import load_plugins
 from rules_engine.layout import NOT_COMPUTED, lay_out, marker
-from rules_engine.models import LoggedLayer, SheetCells, WorkbookError
+from rules_engine.models import (
+    CellRange,
+    Chart,
+    ChartSeries,
+    FormatRun,
+    LoggedLayer,
+    SheetCells,
+    StyleRun,
+    WorkbookError,
+)
+from rules_engine.pipeline import recompute_workbook
 from rules_engine.workbook.live import grid_value, read_book, write_book
 from rules_engine.workbook.reader import read_workbook
 
@@ -47,10 +77,6 @@ def book() -> Book:
     return Book.load(EXAMPLE)
 
 
-def cell_count(sheets: list[SheetCells]) -> int:
-    return sum(len(row) for sheet in sheets for row in sheet.rows)
-
-
 def column_runs(sheet: SheetCells) -> int:
     """Maximal runs down a column of cells with the same non-General format: an upper bound on
     the format calls a block-wise writer needs (dates always get a date format)."""
@@ -60,6 +86,97 @@ def column_runs(sheet: SheetCells) -> int:
             if isinstance(value, dt.date):
                 kinds[(r, c)] = "datetime" if isinstance(value, dt.datetime) else "date"
     return sum(1 for (r, c), kind in kinds.items() if kinds.get((r - 1, c)) != kind)
+
+
+#: The calls one chart costs at most besides its series (placing it, its frame, type and titles),
+#: one series, one colour scale, and one owned sheet besides its blocks (ownership check or adding
+#: it, clearing, writing, conditional formats, charts, print setup, panes), and once per write.
+PER_CHART, PER_SERIES, PER_SCALE, PER_SHEET, ONCE = 10, 7, 16, 24, 20
+
+#: The first row of the constructed table, under a title and a header row.
+FIRST = 4
+
+
+def presented(name: str, rows: int) -> SheetCells:
+    """An owned sheet with every presentation field: a bold title, a bold wrapped header row
+    right-aligned over its numbers, a table of `rows` rows (dates, prices, dollars, shares,
+    booleans, long text wrapped), frozen under the header, the header printed on every page, a
+    colour scale over the dollars and shares and a chart of two lines over the dates."""
+    last = FIRST + rows - 1
+    table = tuple(
+        (dt.date(2018, 1, 26) + dt.timedelta(days=i), 2800.0 + i, 150.0 * i - 900.0,
+         0.01 * (i % 7), i % 2 == 0, f"row {i}: " + "a long explanation " * 6)
+        for i in range(rows)
+    )  # fmt: skip
+    dates = CellRange(FIRST, 0, last, 0)
+    return SheetCells(
+        name,
+        (
+            (marker(name),),
+            (),
+            ("Title",),
+            ("Date", "SPX", "P&L ($)", "Share", "Hit", "Why"),
+            *table,
+        ),
+        formats=(
+            FormatRun(0, FIRST, last, "date"),
+            FormatRun(1, FIRST, last, "money"),
+            FormatRun(2, FIRST, last, "dollars"),
+            FormatRun(3, FIRST, last, "percent"),
+        ),
+        widths={0: 11.0, 1: 10.0, 2: 12.0, 3: 8.0, 4: 8.0, 5: 40.0},
+        styles=(
+            StyleRun(CellRange(2, 0, 2, 0), bold=True),
+            StyleRun(CellRange(3, 0, 3, 5), bold=True, wrap=True),
+            *(StyleRun(CellRange(3, c, 3, c), align="right") for c in (1, 2, 3)),
+            StyleRun(CellRange(FIRST, 5, last, 5), wrap=True),
+        ),
+        freeze=(FIRST, 1),
+        print_titles=(3, 3),
+        charts=(
+            Chart(
+                "SPX and P&L",
+                "Date",
+                "$",
+                (
+                    ChartSeries("SPX", dates, CellRange(FIRST, 1, last, 1)),
+                    ChartSeries("P&L", dates, CellRange(FIRST, 2, last, 2)),
+                ),
+                anchor=(2, 7),
+                width=600,
+                height=300,
+            ),
+        ),
+        color_scales=(CellRange(FIRST, 2, last, 3),),
+    )
+
+
+def book_with_positions(condors: int, hedges: int) -> Book:
+    """The example book with `condors` iron condors (the example's three, repeated under new
+    groups) and `hedges` long VIX calls as its Positions."""
+    book = Book.load(EXAMPLE)
+    sheet = book.sheets[POSITIONS]
+    legs = [[sheet.cells.get((r, c)) for c in range(1, 10)] for r in range(1, 13)]
+    rows = [
+        [f"IC{n:03d}", *leg] for n in range(condors) for leg in legs[4 * (n % 3) : 4 * (n % 3) + 4]
+    ]
+    rows += [
+        [f"H{h}", "VIX", "Call", dt.datetime(2018, 3, 21), 15.0 + h, 5.0, None, 1.2, 0.8, None]
+        for h in range(hedges)
+    ]
+    sheet.cells = {cell: value for cell, value in sheet.cells.items() if cell[0] == 0}
+    for r, row in enumerate(rows, start=1):
+        sheet.cells.update({(r, c): v for c, v in enumerate(row) if v is not None})
+    book.recorder.calls.clear()
+    return book
+
+
+def excel_ops(calls: list[Call]) -> Counter[tuple[str | None, str, str]]:
+    """How many calls of each kind each sheet got (COM calls by the member they name)."""
+    return Counter(
+        (call.sheet, call.op, call.detail[0] if call.op.startswith("com_") else "")
+        for call in calls
+    )
 
 
 # --- call counting: nothing cell by cell ----------------------------------------------------------
@@ -105,32 +222,57 @@ def test_write_is_one_bulk_write_per_owned_sheet(
     formats = calls.ops("set_number_format")
     assert 0 < len(formats) <= sum(column_runs(sheet) for sheet in example_sheets)
     widths = calls.ops("set_column_width")
-    assert len(widths) <= sum(len(sheet.widths) for sheet in example_sheets)
-    # the rest: per sheet its A1 check (or, for the Log, finding the last sheet and adding it),
-    # clear and write (5 calls); once the sheet list, the active sheet, and reading, setting and
-    # restoring the three settings (11 calls), and activating the user's sheet again (1 call)
-    per_sheet = len(calls.calls) - 2 * (len(formats) + len(widths))
-    assert per_sheet <= 5 * len(example_sheets) + 12
-    for sheet in example_sheets:
-        written = book.sheets[sheet.name]
-        assert written.grid()[(0, 0)] == marker(sheet.name)
-        assert set(written.widths) == set(sheet.widths)
+    assert len(widths) == sum(len(sheet.widths) for sheet in example_sheets)
+    styles = [call for op in ("set_bold", "set_wrap_text", "set_horizontal_alignment")
+              for call in calls.ops(op)]  # fmt: skip
+    assert 0 < len(styles) <= 3 * sum(len(sheet.styles) for sheet in example_sheets)
+    heights = calls.ops("set_row_height")
+    tall = sum(len(sheet.heights) for sheet in example_sheets)
+    assert tall and len(heights) <= 2 * tall + len(example_sheets)  # runs of one height
+    charts = [chart for sheet in example_sheets for chart in sheet.charts]
+    scales = sum(len(sheet.color_scales) for sheet in example_sheets)
+    assert charts and scales, "the example has charts and colour scales: their calls count too"
+    assert len(calls.ops("add_chart")) == len(charts)
+    blocks = len(formats) + len(widths) + len(styles) + len(heights)  # finding, setting
+    rest = len(calls.calls) - 2 * blocks
+    budget = PER_SHEET * len(example_sheets) + ONCE + PER_SCALE * scales
+    budget += sum(PER_CHART + PER_SERIES * len(chart.series) for chart in charts)
+    assert rest <= budget
 
 
-def test_number_formats_land_on_exactly_the_formatted_cells(
-    book: Book, example_sheets: list[SheetCells]
-) -> None:
-    write_book(book, example_sheets)
-    codes = {"percent": "0.00%", "money": "#,##0.00", "integer": "#,##0"}
-    for sheet in example_sheets:
-        expected = {cell: codes[k] for cell, k in sheet.cell_formats().items() if k in codes}
-        for r, row in enumerate(sheet.rows):
-            for c, value in enumerate(row):
-                if isinstance(value, dt.datetime):
-                    expected[(r, c)] = "m/d/yyyy h:mm"
-                elif isinstance(value, dt.date):
-                    expected[(r, c)] = "m/d/yyyy"
-        assert book.sheets[sheet.name].formats == expected, sheet.name
+def test_calls_per_recompute_do_not_grow_with_positions() -> None:
+    """A recompute of 10 positions and one of 500 (same tables, layers and charts) make the very
+    same calls: reads, values, number formats, styles, colour scales, charts, print setup, panes."""
+    host = load_plugins()
+    made = []
+    for condors, hedges in ((2, 2), (123, 8)):
+        book = book_with_positions(condors, hedges)
+        assert len(read_book(book).inputs.positions) == 4 * condors + hedges
+        book.recorder.calls.clear()
+        outputs = recompute_workbook(
+            lambda b=book: read_book(b).inputs, partial(write_book, book), host
+        )
+        assert outputs.ok, [str(issue) for issue in outputs.issues]
+        made.append(excel_ops(book.recorder.calls))
+    small, large = made
+    assert sum(large.values()) == sum(small.values())
+    assert large == small
+    kinds = {(op, member) for _, op, member in small}
+    for expected in [("set_value", ""), ("set_number_format", ""), ("set_bold", ""),
+                     ("set_wrap_text", ""), ("set_horizontal_alignment", ""), ("add_chart", ""),
+                     ("com_call", "NewSeries"), ("com_call", "AddColorScale"),
+                     ("com_set", "Orientation"), ("com_set", "FreezePanes")]:  # fmt: skip
+        assert expected in kinds
+
+
+def test_calls_per_sheet_do_not_grow_with_rows() -> None:
+    counts = []
+    for rows in (10, 500):
+        standin = Book.load(EXAMPLE)
+        write_book(standin, [presented(RISK, rows)])
+        counts.append(excel_ops(standin.recorder.calls))
+    assert counts[0] == counts[1]
+    assert sum(counts[0].values()) < 150
 
 
 # --- Excel's settings -----------------------------------------------------------------------------
@@ -155,7 +297,9 @@ def test_settings_are_off_during_the_write_and_restored(
     }
 
 
-@pytest.mark.parametrize("failing", ["set_value", "set_number_format", "add"])
+@pytest.mark.parametrize(
+    "failing", ["set_value", "set_number_format", "add", "set_bold", "add_chart", "com_call"]
+)
 def test_settings_restored_when_the_write_raises(
     failing: str, example_sheets: list[SheetCells]
 ) -> None:
@@ -253,6 +397,246 @@ def test_ragged_rows_are_padded_into_one_block(book: Book) -> None:
         (3, 2): dt.datetime(2018, 1, 26),
     }
     assert book.sheets[RUN].formats == {(3, 2): "m/d/yyyy"}
+
+
+# --- presentation ---------------------------------------------------------------------------------
+
+
+def test_number_formats_are_the_contracts_codes(
+    book: Book, example_sheets: list[SheetCells]
+) -> None:
+    write_book(book, example_sheets)
+    codes = {kind: code for kind, (_, code) in NUMBER_FORMATS.items()}
+    assert codes["dollars"] == "#,##0" and codes["percent"] == "0.0%"
+    for sheet in example_sheets:
+        expected = {cell: codes[k] for cell, k in sheet.cell_formats().items() if k in codes}
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    expected[(r, c)] = DATETIME_FORMAT[1]
+                elif isinstance(value, dt.date):
+                    expected[(r, c)] = codes["date"]
+        assert book.sheets[sheet.name].formats == expected, sheet.name
+
+
+def test_a_later_run_wins_general_too_and_dates_keep_a_date_format(book: Book) -> None:
+    when = dt.datetime(2018, 1, 26, 15, 45)
+    rows = ((marker(RUN),), (0.5, 1.0, 2.0), (0.25, 3.0, when))
+    formats = (
+        FormatRun(0, 1, 2, "percent"),
+        FormatRun(1, 1, 2, "dollars"),
+        FormatRun(2, 1, 2, "money"),
+        FormatRun(1, 2, 2, "number"),
+        FormatRun(0, 2, 2, "money"),
+    )
+    write_book(book, [SheetCells(RUN, rows, formats)])
+    assert book.sheets[RUN].formats == {
+        (1, 0): "0.0%",
+        (2, 0): "#,##0.00",
+        (1, 1): "#,##0",
+        (1, 2): "#,##0.00",
+        (2, 2): "m/d/yyyy h:mm",
+    }
+
+
+def test_booleans_arrive_as_true_and_false(book: Book, example_sheets: list[SheetCells]) -> None:
+    flags = ((marker("Flags"),), ("Triggered",), (True,), (False,))
+    sheets = [*example_sheets, SheetCells("Flags", flags)]
+    write_book(book, sheets)
+    grid = book.sheets["Flags"].grid()
+    assert grid[(2, 0)] is True and grid[(3, 0)] is False  # not 1 and 0, not text
+    bools = 0
+    for sheet in sheets:
+        written = book.sheets[sheet.name].grid()
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                if isinstance(value, bool):
+                    assert written[(r, c)] is value, (sheet.name, r, c)
+                    bools += 1
+    assert bools > 2  # the example's own booleans too
+
+
+def test_styles_land_on_their_cells_one_call_per_rectangle(book: Book) -> None:
+    write_book(book, [presented(RISK, 20)])
+    risk, last = book.sheets[RISK], FIRST + 19
+    header = {(3, c) for c in range(6)}
+    assert risk.bold == {(2, 0)} | header
+    assert risk.wrap == header | {(r, 5) for r in range(FIRST, last + 1)}
+    assert risk.align == {(3, c): "right" for c in (1, 2, 3)}
+    calls = book.recorder
+    bold = {("Risk!A3:A4", True), ("Risk!B4:F4", True)}
+    assert {call.detail for call in calls.ops("set_bold")} == bold
+    wrap = {("Risk!A4:E4", True), ("Risk!F4:F24", True)}
+    assert {call.detail for call in calls.ops("set_wrap_text")} == wrap
+    assert [call.detail for call in calls.ops("set_horizontal_alignment")] == [
+        ("Risk!B4:D4", "right")
+    ]
+
+
+class _NoAlignmentRange(Range):
+    """Like xlwings' remote engine with a client other than Office.js: no alignment."""
+
+    @property
+    def horizontal_alignment(self) -> str:
+        raise NotImplementedError("Range.horizontal_alignment is only supported with Office.js")
+
+    @horizontal_alignment.setter
+    def horizontal_alignment(self, value: str) -> None:
+        raise NotImplementedError("Range.horizontal_alignment is only supported with Office.js")
+
+
+def test_a_style_the_engine_lacks_is_left_out(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("live_standin.Range", _NoAlignmentRange)
+    sheet = presented(RISK, 10)
+    write_book(book, [sheet])
+    risk = book.sheets[RISK]
+    assert risk.align == {} and risk.bold and risk.wrap
+    assert risk.grid()[(FIRST, 1)] == 2800.0 and risk.chart_list
+
+
+def test_panes_are_frozen_below_the_header_and_the_user_stays_put(book: Book) -> None:
+    book.sheets._active = book.sheets.names().index(POSITIONS)
+    risk, run = book.sheets[RISK], book.sheets[RUN]
+    risk.panes.update(scroll=(40, 3), split=(2, 2), split_from=(1, 1), frozen=True)
+    run.panes.update(split=(5, 0), frozen=True)
+    write_book(book, [presented(RISK, 10), SheetCells(RUN, ((marker(RUN),),))])
+    assert risk.frozen() == ((1, 1), (FIRST, 1))  # split from A1, though the user had scrolled
+    assert run.frozen() is None and run.panes["split"] == (0, 0)
+    assert book.sheets._sheets[book.sheets._active].name == POSITIONS
+    assert book.sheets[POSITIONS].frozen() is None
+
+
+@pytest.mark.parametrize("visibility", [HIDDEN, VERY_HIDDEN])
+def test_a_hidden_owned_sheet_is_written_and_keeps_its_panes(book: Book, visibility: int) -> None:
+    risk = book.sheets[RISK]
+    risk.visibility = visibility  # Excel cannot activate it to freeze its panes
+    write_book(book, [presented(RISK, 10), SheetCells(RUN, ((marker(RUN),),))])
+    assert risk.grid()[(FIRST, 1)] == 2800.0 and risk.chart_list and risk.frozen() is None
+    assert book.sheets[RUN].panes["split"] == (0, 0)
+    assert [call.sheet for call in book.recorder.ops("activate")] == [RUN, HEDGE]
+
+
+def test_every_owned_sheet_prints_landscape_one_page_wide_with_its_titles(book: Book) -> None:
+    user_setup = dict(book.sheets[POSITIONS].page_setup)
+    write_book(book, [presented(RISK, 10), SheetCells(RUN, ((marker(RUN),),))])
+    setup = {"Orientation": LANDSCAPE, "Zoom": False, "FitToPagesWide": 1, "FitToPagesTall": False}
+    assert book.sheets[RISK].page_setup == setup | {"PrintTitleRows": "$4:$4"}
+    assert book.sheets[RUN].page_setup == setup | {"PrintTitleRows": ""}
+    assert book.sheets[POSITIONS].page_setup == user_setup
+    log = book.recorder.calls
+    changes = [i for i, call in enumerate(log) if call.target.endswith(".PageSetup")]
+    printer = [(i, call.detail[1]) for i, call in enumerate(log)
+               if call.op == "com_set" and call.detail[0] == "PrintCommunication"]  # fmt: skip
+    assert [value for _, value in printer] == [False, True]
+    assert printer[0][0] < changes[0] and changes[-1] < printer[1][0]
+    assert book.app.native["PrintCommunication"] is True
+
+
+def test_printer_communication_is_restored_when_a_page_setup_fails(book: Book) -> None:
+    original = book.app.settings()
+    book.recorder.fail_on = lambda call: call.op == "com_set" and call.detail[0] == "Zoom"
+    with pytest.raises(StandinFailure):
+        write_book(book, [presented(RISK, 10)])
+    assert book.app.native["PrintCommunication"] is True
+    assert book.app.settings() == original
+
+
+def test_color_scales_replace_the_owned_sheets_rules_only(book: Book) -> None:
+    positions, risk = book.sheets[POSITIONS], book.sheets[RISK]
+    positions.range("E2:E13").api.FormatConditions.AddColorScale(ColorScaleType=2)
+    risk.range("H1:H3").api.FormatConditions.AddColorScale(ColorScaleType=3)  # a stale rule
+    user_rules = [dataclasses.replace(rule) for rule in positions.color_scales]
+    for _ in range(2):
+        write_book(book, [presented(RISK, 10)])
+    [rule] = risk.color_scales
+    assert rule.address == "Risk!C5:D14"
+    assert [(c["Type"], c["Value"], c["Color"]) for c in rule.criteria] == [
+        (1, None, 0x6B69F8),  # lowest: red F8696B, as COM's 0xBBGGRR
+        (0, 0, 0xFFFFFF),  # the number 0: white
+        (2, None, 0x7BBE63),  # highest: green 63BE7B
+    ]
+    assert positions.color_scales == user_rules
+
+
+def test_charts_are_drawn_from_the_sheets_cells_and_replaced_not_duplicated(book: Book) -> None:
+    for _ in range(2):
+        write_book(book, [presented(RISK, 10)])
+    risk = book.sheets[RISK]
+    [chart] = risk.chart_list
+    assert chart.state == {
+        "chart_type": "xy_scatter_lines_no_markers",
+        "title": "SPX and P&L",
+        "category_axis": "Date",
+        "value_axis": "$",
+        "Placement": 2,
+        "series": [
+            {"Name": "SPX", "XValues": "Risk!A5:A14", "Values": "Risk!B5:B14"},
+            {"Name": "P&L", "XValues": "Risk!A5:A14", "Values": "Risk!C5:C14"},
+        ],
+    }
+    left, top = risk.range((3, 8)).points()  # the anchor, H3, after the widths were set
+    assert chart.box == (left, top, 450.0, 225.0)  # 600 x 300 pixels in points
+    assert len(book.recorder.ops("delete")) == 1
+
+
+def test_user_sheets_and_their_charts_are_never_called(
+    book: Book, example_sheets: list[SheetCells]
+) -> None:
+    positions = book.sheets[POSITIONS]
+    mine = positions.charts.add(left=10, top=10)
+    line = mine.api[1].SeriesCollection().NewSeries()
+    line.Name = "layer 1 cost"
+    line.XValues = book.sheets[HEDGE].range("A5:A9").api  # it reads the owned Hedge sheet
+    line.Values = book.sheets[HEDGE].range("H5:H9").api
+    mine.chart_type = "xy_scatter_lines_no_markers"
+    before = copy.deepcopy(mine.state)
+    book.recorder.calls.clear()
+    for _ in range(2):
+        write_book(book, example_sheets)
+    calls = book.recorder.calls
+    assert [call for call in calls if call.sheet == POSITIONS] == []
+    assert {call.sheet for call in calls} <= set(OWNED_SHEETS) | {None}
+    assert positions.chart_list == [mine] and mine.state == before
+    assert any(book.sheets[HEDGE].chart_list)
+
+
+def _no_native(_: object) -> Any:
+    raise NotImplementedError("this engine has no native object")
+
+
+@pytest.mark.parametrize("engine", ["remote", "macos"])
+def test_without_excels_object_model_the_data_are_still_written(
+    book: Book, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    """xlwings' remote engine has no native objects (a sheet's `.api` is its JSON, the app's
+    raises); on macOS they are AppleScript's, which know none of COM's names."""
+    if engine == "remote":
+        monkeypatch.setattr(Sheet, "api", property(lambda sheet: {"name": sheet.name}))
+        monkeypatch.setattr(App, "api", property(_no_native))
+    else:
+        for kind in (Sheet, App, Range):
+            monkeypatch.setattr(kind, "api", property(lambda _: SimpleNamespace()))
+    risk = book.sheets[RISK]
+    old = risk.charts.add(left=5, top=5)  # drawn by an earlier recompute on Windows
+    book.recorder.calls.clear()
+    write_book(book, [presented(RISK, 10)])
+    assert risk.grid()[(FIRST, 1)] == 2800.0 and risk.formats[(FIRST, 1)] == "#,##0.00"
+    assert risk.bold and risk.wrap and risk.align
+    assert risk.chart_list == [old]  # it reads the cells: it shows the new numbers
+    assert risk.frozen() is None and risk.page_setup["Orientation"] != LANDSCAPE
+    ops = {call.op for call in book.recorder.calls}
+    assert not {op for op in ops if op.startswith("com_")} and "activate" not in ops
+    assert book.app.settings()["calculation"] == "automatic"
+
+
+def test_a_plain_rewrite_leaves_nothing_of_the_old_presentation(book: Book) -> None:
+    write_book(book, [presented(RISK, 10)])
+    write_book(book, [SheetCells(RISK, ((marker(RISK),), ("new",)))])
+    risk = book.sheets[RISK]
+    assert risk.grid() == {(0, 0): marker(RISK), (1, 0): "new"}
+    assert not (risk.formats or risk.bold or risk.wrap or risk.align)
+    assert not (risk.color_scales or risk.chart_list)
+    assert risk.frozen() is None and risk.page_setup["PrintTitleRows"] == ""
 
 
 @pytest.mark.parametrize(

@@ -200,7 +200,7 @@ def test_the_log_sheet_is_laid_out_in_every_status() -> None:
         kinds = {run.column: (run.kind, run.first, run.last) for run in log.formats}
         assert kinds == {
             5: ("integer", first, last),
-            6: ("money", first, last),
+            6: ("dollars", first, last),
             7: ("percent", first, last),
         }
 

@@ -1,22 +1,26 @@
 """The workbook's bookkeeping parts, edited with lxml so nothing else in them changes.
 
 Covers the package relationships, `[Content_Types].xml`, the workbook part (sheet list, protection,
-date system, calcPr), its relationships, `styles.xml` (cell formats) and the calculation chain.
+date system, the print titles of owned sheets, calcPr), its relationships, `styles.xml` (cell
+formats, with the custom number formats and the bold font they need) and the calculation chain.
 lxml keeps the original namespace declarations, which `mc:Ignorable` depends on; a part is
-serialized again only when something in it was actually changed.
+serialized again only when something in it was actually changed, and nothing the user made in it
+is ever changed: styles are only appended, defined names other than the engine's are left alone.
 """
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from lxml import etree
 
 from rules_engine.models import WorkbookError
-from rules_engine.workbook.sheetxml import MAIN_NS, REL_NS, CellStyle
+from rules_engine.workbook.sheetxml import MAIN_NS, MAX_ROWS, REL_NS, CellStyle
 from rules_engine.workbook.zipsplice import ZipArchive
 
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -36,8 +40,14 @@ _DECLARATION = re.compile(rb"<\?xml[^>]*\?>\s*")
 _EXCEL_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _TRUE = frozenset({"1", "true"})
-#: Elements of CT_Workbook that come before calcPr (it is inserted after the last present).
-_BEFORE_CALC_PR = ("sheets", "functionGroups", "externalReferences", "definedNames")
+#: Elements of CT_Workbook that come before definedNames and calcPr (each is inserted after the
+#: last of these present).
+_BEFORE_DEFINED_NAMES = ("sheets", "functionGroups", "externalReferences")
+_BEFORE_CALC_PR = (*_BEFORE_DEFINED_NAMES, "definedNames")
+#: The built-in defined name of the rows repeated at the top of each printed page of a sheet.
+PRINT_TITLES = "_xlnm.Print_Titles"
+#: Custom number formats take ids above the built-in ones (0-163).
+_LAST_BUILTIN_FORMAT = 163
 _MINIMAL_STYLES = (
     f'<styleSheet xmlns="{MAIN_NS}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
     '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
@@ -135,6 +145,8 @@ class Package:
         self.archive = archive
         self._parts: dict[str, XmlPart] = {}
         self._xf_of: dict[CellStyle, int] = {}
+        self._format_of: dict[str, int] = {}
+        self._bold_font: int | None = None
         self.removed: list[str] = []
         self.content_types = self.xml(CONTENT_TYPES)
         package_rels = self.xml("_rels/.rels")
@@ -292,18 +304,47 @@ class Package:
         if parent is not None:
             parent.remove(element)
 
+    def _workbook_child(self, tag: str, after: tuple[str, ...]) -> etree._Element:
+        """The workbook's `tag` element, created after the last of `after` if it has none."""
+        root = self.workbook.root
+        found = root.find(q(MAIN_NS, tag))
+        if found is None:
+            before = {q(MAIN_NS, name) for name in after}
+            anchors = [child for child in root if child.tag in before]
+            found = etree.Element(q(MAIN_NS, tag))
+            if anchors:
+                anchors[-1].addnext(found)
+            else:
+                root.append(found)
+            self.workbook.changed = True
+        return found
+
+    def set_print_titles(self, position: int, sheet: str, rows: tuple[int, int] | None) -> None:
+        """Make rows `rows` (0-based, first and last) of the sheet at tab `position` (0-based,
+        the defined name's localSheetId) repeat at the top of each printed page; None for none.
+
+        The sheet is engine-owned, so its print titles are the engine's: any earlier ones are
+        replaced. The workbook changes only when the titles do; other defined names never."""
+        wanted = None if rows is None else _print_titles_formula(sheet, rows)
+        names = self.workbook.root.find(q(MAIN_NS, "definedNames"))
+        current = [] if names is None else _print_titles_of(names, position)
+        if [name.text for name in current] == ([] if wanted is None else [wanted]):
+            return
+        for name in current:
+            self._detach(name)
+        if wanted is not None:
+            names = self._workbook_child("definedNames", _BEFORE_DEFINED_NAMES)
+            name = etree.SubElement(names, q(MAIN_NS, "definedName"))
+            name.set("name", PRINT_TITLES)
+            name.set("localSheetId", str(position))
+            name.text = wanted
+        elif names is not None and len(names) == 0:
+            self._detach(names)
+        self.workbook.changed = True
+
     def ensure_full_calc_on_load(self) -> None:
         """Make Excel recalculate on open, so formulas reading our sheets are up to date."""
-        root = self.workbook.root
-        calc = root.find(q(MAIN_NS, "calcPr"))
-        if calc is None:
-            before = {q(MAIN_NS, tag) for tag in _BEFORE_CALC_PR}
-            anchors = [child for child in root if child.tag in before]
-            calc = etree.Element(q(MAIN_NS, "calcPr"))
-            if anchors:
-                anchors[-1].addnext(calc)
-            else:
-                root.append(calc)
+        calc = self._workbook_child("calcPr", _BEFORE_CALC_PR)
         if not is_true(calc.get("fullCalcOnLoad")):
             calc.set("fullCalcOnLoad", "1")
             self.workbook.changed = True
@@ -322,7 +363,11 @@ class Package:
         return None
 
     def style_index(self, style: CellStyle) -> int:
-        """cellXfs index of a cell style, adding a plain xf only when the workbook has none."""
+        """cellXfs index of a cell style: an existing xf that shows exactly it, else a new one.
+
+        Existing xfs, fonts and number formats are never changed (user cells use them): a bold
+        font and custom number formats are appended when first needed, and found again on every
+        later write, so styles.xml stops changing once the engine's styles are in it."""
         found = self._xf_of.get(style)
         if found is not None:
             return found
@@ -332,15 +377,72 @@ class Package:
             raise WorkbookError(
                 f"its styles part {stylesheet.name} has no cell formats; re-save it"
             )
+        wanted = _Xf(
+            number_format=self._number_format(style),
+            font=self._bold_font_id() if style.bold else 0,
+            quote_prefix=style.quote_prefix,
+            alignment=_alignment(style),
+        )
         xfs = list(cell_xfs)
-        match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, style)), None)
+        match = next((i for i, xf in enumerate(xfs) if _plain_xf(xf, wanted)), None)
         if match is None:
-            _append_xf(stylesheet.root, cell_xfs, style)
+            _append_xf(stylesheet.root, cell_xfs, wanted)
             match = len(xfs)
             cell_xfs.set("count", str(len(xfs) + 1))
             stylesheet.changed = True
         self._xf_of[style] = match
         return match
+
+    def _number_format(self, style: CellStyle) -> int:
+        """The numFmtId of a style: its built-in id, or the id the workbook declares its custom
+        format code under (declared now, above every id in use, if the workbook has none)."""
+        code = style.format_code
+        if not code:
+            return style.format_id
+        found = self._format_of.get(code)
+        if found is not None:
+            return found
+        stylesheet = self._styles()
+        formats = stylesheet.root.find(q(MAIN_NS, "numFmts"))
+        declared = {} if formats is None else _declared_formats(formats)
+        found = next((n for n, known in declared.items() if known == code), None)
+        if found is None:
+            found = 1 + max((*declared, _LAST_BUILTIN_FORMAT))
+            if formats is None:
+                formats = etree.Element(q(MAIN_NS, "numFmts"))
+                stylesheet.root.insert(0, formats)  # numFmts is the first child of styleSheet
+            fmt = etree.SubElement(formats, q(MAIN_NS, "numFmt"))
+            fmt.set("numFmtId", str(found))
+            fmt.set("formatCode", code)
+            formats.set("count", str(len(formats.findall(q(MAIN_NS, "numFmt")))))
+            stylesheet.changed = True
+        self._format_of[code] = found
+        return found
+
+    def _bold_font_id(self) -> int:
+        """fontId of the workbook's default font (font 0: the user's theme font and size) made
+        bold: an existing font equal to it, or a copy of font 0 with `<b/>` added to the fonts."""
+        if self._bold_font is not None:
+            return self._bold_font
+        stylesheet = self._styles()
+        fonts = stylesheet.root.find(q(MAIN_NS, "fonts"))
+        faces = [] if fonts is None else fonts.findall(q(MAIN_NS, "font"))
+        if fonts is None or not faces:
+            raise WorkbookError(f"its styles part {stylesheet.name} has no fonts; re-save it")
+        bold = copy.deepcopy(faces[0])
+        for b in bold.findall(q(MAIN_NS, "b")):
+            bold.remove(b)
+        bold.insert(0, etree.Element(q(MAIN_NS, "b")))
+        key = _font_key(bold)
+        found = next((i for i, face in enumerate(faces) if _font_key(face) == key), None)
+        if found is None:
+            bold.tail = faces[-1].tail
+            faces[-1].addnext(bold)
+            found = len(faces)
+            fonts.set("count", str(found + 1))
+            stylesheet.changed = True
+        self._bold_font = found
+        return found
 
     def _styles(self) -> XmlPart:
         part = self.related(STYLES_REL)
@@ -363,33 +465,117 @@ class Package:
         return replaced, added
 
 
-def _plain_xf(xf: etree._Element, style: CellStyle) -> bool:
-    """An xf that shows `style` and nothing else: default font, fill, border, no extras."""
-    return (
-        xf.get("numFmtId", "0") == str(style.format_id)
-        and all(xf.get(key, "0") == "0" for key in ("fontId", "fillId", "borderId"))
-        and len(xf) == 0
-        and is_true(xf.get("quotePrefix")) == style.quote_prefix
+class _Xf(NamedTuple):
+    """A cell style resolved against the workbook: numFmtId, fontId, quotePrefix and the
+    attributes of the xf's `<alignment>` (empty for none)."""
+
+    number_format: int
+    font: int
+    quote_prefix: bool
+    alignment: tuple[tuple[str, str], ...]
+
+
+def _alignment(style: CellStyle) -> tuple[tuple[str, str], ...]:
+    """The `<alignment>` attributes a style needs, in the order they are written."""
+    horizontal = () if style.align is None else (("horizontal", style.align),)
+    return horizontal + ((("wrapText", "1"),) if style.wrap else ())
+
+
+def _plain_xf(xf: etree._Element, wanted: _Xf) -> bool:
+    """An xf that shows `wanted` and nothing else: its number format, font, quotePrefix and
+    alignment, default fill and border, no protection or pivot button."""
+    if not (
+        xf.get("numFmtId", "0") == str(wanted.number_format)
+        and xf.get("fontId", "0") == str(wanted.font)
+        and all(xf.get(key, "0") == "0" for key in ("fillId", "borderId"))
+        and is_true(xf.get("quotePrefix")) == wanted.quote_prefix
         and not is_true(xf.get("pivotButton"))
-        and (
-            style.format_id == 0
-            or xf.get("applyNumberFormat", "1").strip().lower() not in {"0", "false"}
-        )
+    ):
+        return False
+    applied = {
+        "applyNumberFormat": wanted.number_format != 0,
+        "applyFont": wanted.font != 0,
+        "applyAlignment": bool(wanted.alignment),
+    }
+    if any(needed and _is_false(xf.get(key)) for key, needed in applied.items()):
+        return False
+    children = list(xf)
+    if not wanted.alignment:
+        return not children
+    return (
+        len(children) == 1
+        and children[0].tag == q(MAIN_NS, "alignment")
+        and sorted(children[0].attrib.items()) == sorted(wanted.alignment)
     )
 
 
-def _append_xf(
-    stylesheet: etree._Element, cell_xfs: etree._Element, style: CellStyle
-) -> etree._Element:
-    """A new cellXfs entry showing `style` with the default font, fill and border."""
+def _is_false(value: str | None) -> bool:
+    """An xsd:boolean attribute that is present and false (an absent applyX counts as true)."""
+    return value is not None and value.strip().lower() in {"0", "false"}
+
+
+def _append_xf(stylesheet: etree._Element, cell_xfs: etree._Element, wanted: _Xf) -> None:
+    """A new cellXfs entry showing `wanted`, with the default fill and border."""
     xf = etree.SubElement(cell_xfs, q(MAIN_NS, "xf"))
-    xf.set("numFmtId", str(style.format_id))
-    for key in ("fontId", "fillId", "borderId"):
+    xf.set("numFmtId", str(wanted.number_format))
+    xf.set("fontId", str(wanted.font))
+    for key in ("fillId", "borderId"):
         xf.set(key, "0")
     if stylesheet.find(f"{q(MAIN_NS, 'cellStyleXfs')}/{q(MAIN_NS, 'xf')}") is not None:
         xf.set("xfId", "0")
-    if style.quote_prefix:
+    if wanted.quote_prefix:
         xf.set("quotePrefix", "1")
-    if style.format_id != 0:
+    if wanted.number_format != 0:
         xf.set("applyNumberFormat", "1")
-    return xf
+    if wanted.font != 0:
+        xf.set("applyFont", "1")
+    if wanted.alignment:
+        xf.set("applyAlignment", "1")
+        alignment = etree.SubElement(xf, q(MAIN_NS, "alignment"))
+        for key, value in wanted.alignment:
+            alignment.set(key, value)
+
+
+def _declared_formats(formats: etree._Element) -> dict[int, str]:
+    """numFmtId -> formatCode of the workbook's custom number formats (unreadable ids skipped)."""
+    declared: dict[int, str] = {}
+    for fmt in formats.findall(q(MAIN_NS, "numFmt")):
+        number = fmt.get("numFmtId") or ""
+        if number.strip().isdigit():
+            declared[int(number)] = fmt.get("formatCode") or ""
+    return declared
+
+
+def _font_key(font: etree._Element) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What a font looks like, whatever the order of its properties: (tag, attributes) of each,
+    a false `<b val="0"/>` left out and a true one written as plain `<b/>`."""
+    key = []
+    for child in font:
+        if not isinstance(child.tag, str):
+            continue
+        attributes = sorted((str(k), str(v)) for k, v in child.attrib.items())
+        if child.tag == q(MAIN_NS, "b"):
+            if not (child.get("val") is None or is_true(child.get("val"))):
+                continue
+            attributes = []
+        key.append((child.tag, attributes))
+    return sorted(key)
+
+
+def _print_titles_of(names: etree._Element, position: int) -> list[etree._Element]:
+    """The `_xlnm.Print_Titles` defined names of the sheet at tab `position`."""
+    return [
+        name
+        for name in names.findall(q(MAIN_NS, "definedName"))
+        if (name.get("name") or "").casefold() == PRINT_TITLES.casefold()
+        and (name.get("localSheetId") or "").strip() == str(position)
+    ]
+
+
+def _print_titles_formula(sheet: str, rows: tuple[int, int]) -> str:
+    """`'Hedge'!$4:$4` for 0-based rows (3, 3): the sheet name quoted, apostrophes doubled."""
+    first, last = rows
+    if not 0 <= first <= last < MAX_ROWS:
+        raise WorkbookError(f"sheet {sheet}: rows {first}..{last} cannot be print titles")
+    quoted = sheet.replace("'", "''")
+    return f"'{quoted}'!${first + 1}:${last + 1}"

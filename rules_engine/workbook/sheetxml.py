@@ -3,7 +3,10 @@
 Text goes in inline strings so sharedStrings.xml never has to be edited, and never as a formula:
 a cell that reads "=1+1" stays text, and is styled quote-prefixed so that Excel also keeps it
 text when the user edits the cell. Dates become serial numbers in the workbook's date system.
-The output is plain string building (fast, predictable); the writer checks it is well-formed.
+Around the cells go the sheet's presentation: frozen panes, column widths, colour scales, the
+print setup every owned sheet shares (landscape, one page wide) and the drawing that holds its
+charts. The output is plain string building (fast, predictable), its elements in the order the
+schema (CT_Worksheet) requires.
 """
 
 from __future__ import annotations
@@ -15,19 +18,43 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, SupportsFloat
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from rules_engine.contract import NUMBER_FORMATS, column_letter, looks_like_formula
-from rules_engine.models import CellValue, FormatRun, SheetCells, WorkbookError
+from rules_engine.contract import (
+    DATETIME_FORMAT,
+    NUMBER_FORMATS,
+    column_letter,
+    looks_like_formula,
+)
+from rules_engine.models import (
+    Align,
+    CellRange,
+    CellValue,
+    FormatRun,
+    SheetCells,
+    StyleRun,
+    WorkbookError,
+)
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
-#: Built-in "m/d/yy h:mm", for datetimes (dates alone use NUMBER_FORMAT_IDS["date"]).
-DATETIME_FORMAT_ID = 22
-#: Format kinds that mean "General" (no style needed).
+#: Format kinds that mean "General" (no number format needed).
 GENERAL_KINDS = frozenset({"number"})
+#: Every owned sheet prints landscape, one page wide and as many tall as it takes, on Excel's
+#: "Narrow" margins (inches) so that wide tables keep a readable scale.
+_PAGE_SETUP = (
+    '<pageMargins left="0.25" right="0.25" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+    '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+)
+_FIT_TO_PAGE = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+#: The colour scale of `SheetCells.color_scales`: the lowest value red, 0 white, the highest green.
+_COLOR_SCALE = (
+    '<colorScale><cfvo type="min"/><cfvo type="num" val="0"/><cfvo type="max"/>'
+    '<color rgb="FFF8696B"/><color rgb="FFFFFFFF"/><color rgb="FF63BE7B"/></colorScale>'
+)
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -74,11 +101,29 @@ def excel_serial(value: dt.date, date1904: bool) -> float:
 
 
 class CellStyle(NamedTuple):
-    """What a cell's xf must provide: a built-in number format, and quotePrefix for text that
-    looks like a formula (Excel then keeps it text even when the user edits the cell)."""
+    """What a cell's xf must provide: its number format (a built-in `format_id`, 0 for General,
+    or a custom `format_code` the workbook declares), quotePrefix for text that looks like a
+    formula (Excel then keeps it text even when the user edits the cell), a bold font, wrapped
+    text and a horizontal alignment."""
 
-    format_id: int
+    format_id: int = 0
     quote_prefix: bool = False
+    format_code: str = ""
+    bold: bool = False
+    wrap: bool = False
+    align: Align | None = None
+
+
+#: The style of a cell that needs none: the workbook's default xf.
+_PLAIN = CellStyle()
+
+
+def _number_style(kind: str) -> CellStyle:
+    """The style of a cell showing a number format kind (contract.NUMBER_FORMATS, or 'number')."""
+    if kind in GENERAL_KINDS:
+        return _PLAIN
+    builtin, code = NUMBER_FORMATS[kind]
+    return CellStyle(builtin) if builtin is not None else CellStyle(format_code=code)
 
 
 def quote_prefixed(text: str) -> bool:
@@ -91,17 +136,16 @@ def quote_prefixed(text: str) -> bool:
 
 class _Styles:
     """The style attribute of each cell, worked out as the sheet renders: number formats from
-    `formats`, a date format for date cells, quotePrefix for formula-like text. Each style's xf
-    index is asked for once, when a cell first needs it, so only xfs in use are ever added."""
+    `formats`, bold, wrap and alignment from `styles`, a date format for date cells, quotePrefix
+    for formula-like text. Each style's xf index is asked for once, when a cell first needs it,
+    so only xfs in use are ever added."""
 
-    def __init__(self, sheet: SheetCells, xf_index: Callable[[CellStyle], int]) -> None:
+    def __init__(self, sheet: SheetCells, xf_index: Callable[[CellStyle], int], width: int) -> None:
         self._xf_index = xf_index
         self._attrs: dict[CellStyle | None, str] = {None: ""}
-        by_kind: dict[str, CellStyle | None] = {
-            kind: None if kind in GENERAL_KINDS else CellStyle(NUMBER_FORMATS[kind][0] or 10)
-            for kind in {run.kind for run in sheet.formats}
-        }
-        self.by_row = _rows_of(sheet.formats, by_kind)
+        self._dates: dict[tuple[CellStyle | None, CellStyle], str] = {}
+        by_kind = {kind: _number_style(kind) for kind in {run.kind for run in sheet.formats}}
+        self.by_row = _rows_of(sheet.formats, by_kind, sheet.styles, len(sheet.rows), width)
 
     def attr(self, style: CellStyle | None) -> str:
         """` s="N"` for the style (empty for none, or for the workbook's default xf 0)."""
@@ -112,52 +156,92 @@ class _Styles:
             text = self._attrs[style] = f' s="{index}"' if index else ""
         return text
 
+    def date_attr(self, style: CellStyle | None, number: CellStyle) -> str:
+        """The style attribute of a date cell: the date format `number` in place of the cell's
+        own number format, keeping its bold, wrap and alignment."""
+        text = self._dates.get((style, number))
+        if text is None:
+            dated = (style or _PLAIN)._replace(
+                format_id=number.format_id, format_code=number.format_code
+            )
+            text = self._dates[(style, number)] = self.attr(dated)
+        return text
+
 
 def _rows_of(
-    runs: Sequence[FormatRun], by_kind: Mapping[str, CellStyle | None]
-) -> dict[int, dict[int, CellStyle | None]]:
-    """row -> column -> style of the formatted cells (rows without one are absent).
+    formats: Sequence[FormatRun],
+    by_kind: Mapping[str, CellStyle],
+    styles: Sequence[StyleRun],
+    height: int,
+    width: int,
+) -> dict[int, dict[int, CellStyle]]:
+    """row -> column -> style of the styled cells (rows without one are absent).
 
     The rows between two run boundaries share one dict, so a table of 20,000 rows costs one dict
-    and 20,000 references, not a dict entry per cell. Where runs overlap, the later one wins.
+    and 20,000 references, not a dict entry per cell. Where format runs overlap, the later one
+    wins; a style run adds bold and wrap to what earlier runs gave, and its alignment replaces
+    theirs. Runs are cut to the sheet's rows and columns.
     """
-    edges = sorted({run.first for run in runs} | {run.last + 1 for run in runs})
-    by_row: dict[int, dict[int, CellStyle | None]] = {}
+    styles = [run for run in styles if run.bold or run.wrap or run.align is not None]
+    tops = [run.first for run in formats] + [run.cells.first_row for run in styles]
+    ends = [run.last + 1 for run in formats] + [run.cells.last_row + 1 for run in styles]
+    edges = sorted({min(edge, height) for edge in (*tops, *ends)})
+    by_row: dict[int, dict[int, CellStyle]] = {}
     for top, bottom in itertools.pairwise(edges):
         shared = {
             run.column: by_kind[run.kind]
-            for run in runs
+            for run in formats
             if run.first <= top and bottom <= run.last + 1
         }
+        for run in styles:
+            cells = run.cells
+            if cells.first_row <= top and bottom <= cells.last_row + 1:
+                for c in range(cells.first_col, min(cells.last_col + 1, width)):
+                    base = shared.get(c, _PLAIN)
+                    shared[c] = base._replace(
+                        bold=base.bold or run.bold,
+                        wrap=base.wrap or run.wrap,
+                        align=run.align or base.align,
+                    )
+        shared = {c: style for c, style in shared.items() if style != _PLAIN}
         if shared:
             by_row.update(dict.fromkeys(range(top, bottom), shared))
     return by_row
 
 
 def _quoted(style: CellStyle | None) -> CellStyle:
-    return CellStyle(0 if style is None else style.format_id, quote_prefix=True)
+    return (style or _PLAIN)._replace(quote_prefix=True)
 
 
-_DATE_STYLE = CellStyle(14)
-_DATETIME_STYLE = CellStyle(DATETIME_FORMAT_ID)
-_NO_STYLES: dict[int, CellStyle | None] = {}
+_DATE = _number_style("date")
+_DATETIME = CellStyle(DATETIME_FORMAT[0])
+_NO_STYLES: dict[int, CellStyle] = {}
 
 
-def render_sheet(sheet: SheetCells, xf_index: Callable[[CellStyle], int], date1904: bool) -> bytes:
+def render_sheet(
+    sheet: SheetCells,
+    xf_index: Callable[[CellStyle], int],
+    date1904: bool,
+    *,
+    drawing: str | None = None,
+) -> bytes:
     """Worksheet XML for `sheet`; `xf_index` gives the workbook's cellXfs index of a cell style
-    (adding the xf when the workbook has none).
+    (adding the xf when the workbook has none); `drawing` is the relationship id of the sheet's
+    drawing (its charts), None for none.
 
     Floats, text, whole numbers and dates, nearly every cell of a big sheet, take an inline fast
     path (text and dates repeat, so each is converted once); everything else goes through `_cell`.
     """
-    _check_shape(sheet)
-    styles = _Styles(sheet, xf_index)
+    width = _check_shape(sheet)
+    styles = _Styles(sheet, xf_index, width)
     attr = styles.attr
-    letters = [column_letter(c) for c in range(max((len(row) for row in sheet.rows), default=0))]
+    date_attr = styles.date_attr
+    letters = [column_letter(c) for c in range(width)]
     texts: dict[str, tuple[str, bool]] = {}
     days: dict[dt.date, str | None] = {}
     body: list[str] = []
     bounds: list[int] = []
+    heights = _checked_heights(sheet)
     for r, row in enumerate(sheet.rows):
         n = str(r + 1)
         row_styles = styles.by_row.get(r, _NO_STYLES)
@@ -186,16 +270,19 @@ def render_sheet(sheet: SheetCells, xf_index: Callable[[CellStyle], int], date19
             elif type(value) is dt.date:
                 if value not in days:
                     days[value] = _serial_text(sheet.name, r, c, value, date1904)
-                add(f'<c r="{letters[c]}{n}"{attr(_DATE_STYLE)}><v>{days[value]}</v></c>')
+                s = date_attr(row_styles.get(c), _DATE)
+                add(f'<c r="{letters[c]}{n}"{s}><v>{days[value]}</v></c>')
             else:
                 style = row_styles.get(c)
                 if isinstance(value, dt.datetime):
-                    style = _DATETIME_STYLE
+                    s = date_attr(style, _DATETIME)
                 elif isinstance(value, dt.date):
-                    style = _DATE_STYLE
+                    s = date_attr(style, _DATE)
                 elif isinstance(value, str) and quote_prefixed(value):
-                    style = _quoted(style)
-                rendered = _cell(sheet.name, r, c, value, attr(style), date1904)
+                    s = attr(_quoted(style))
+                else:
+                    s = attr(style)
+                rendered = _cell(sheet.name, r, c, value, s, date1904)
                 if rendered is None:
                     continue
                 add(rendered)
@@ -203,7 +290,9 @@ def render_sheet(sheet: SheetCells, xf_index: Callable[[CellStyle], int], date19
                 first = c
             last = c
         if cells:
-            body.append(f'<row r="{n}" spans="{first + 1}:{last + 1}">')
+            height = heights.get(r)
+            tall = f' ht="{height!r}" customHeight="1"' if height else ""
+            body.append(f'<row r="{n}" spans="{first + 1}:{last + 1}"{tall}>')
             body.extend(cells)
             body.append("</row>")
             bounds.append(r)
@@ -211,11 +300,34 @@ def render_sheet(sheet: SheetCells, xf_index: Callable[[CellStyle], int], date19
     head = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
-        f'<dimension ref="{_dimension(sheet, bounds)}"/>',
+        _FIT_TO_PAGE,
+        f'<dimension ref="{_dimension(bounds)}"/>',
+        _sheet_views(sheet),
         _cols(sheet),
         "<sheetData>",
     ]
-    return "".join([*head, *body, "</sheetData></worksheet>"]).encode("utf-8")
+    tail = [
+        "</sheetData>",
+        _color_scales(sheet),
+        _PAGE_SETUP,
+        "" if drawing is None else f"<drawing r:id={quoteattr(drawing)}/>",
+        "</worksheet>",
+    ]
+    return "".join([*head, *body, *tail]).encode("utf-8")
+
+
+#: Excel's tallest row, in points.
+MAX_ROW_HEIGHT = 409.0
+
+
+def _checked_heights(sheet: SheetCells) -> Mapping[int, float]:
+    """The row heights, each a number of points Excel can show (0-409), capped at 409."""
+    out = {}
+    for r, height in sheet.heights.items():
+        if not (isinstance(height, int | float) and height > 0 and math.isfinite(height)):
+            raise WorkbookError(f"sheet {sheet.name}: row {r + 1} height {height!r} is no height")
+        out[r] = float(min(height, MAX_ROW_HEIGHT))
+    return out
 
 
 def xml_text(value: str) -> str:
@@ -223,7 +335,9 @@ def xml_text(value: str) -> str:
     return _ESCAPE_LOOKALIKE.sub("_x005F_", clean_text(value)).translate(_XML_TEXT)
 
 
-def _check_shape(sheet: SheetCells) -> None:
+def _check_shape(sheet: SheetCells) -> int:
+    """The sheet's width in columns, once its rows, columns, panes and colour scales are known to
+    fit in Excel's grid."""
     if len(sheet.rows) > MAX_ROWS:
         raise WorkbookError(
             f"sheet {sheet.name} has {len(sheet.rows)} rows (Excel's limit 1,048,576)"
@@ -231,17 +345,54 @@ def _check_shape(sheet: SheetCells) -> None:
     widest = max((len(row) for row in sheet.rows), default=0)
     if widest > MAX_COLUMNS:
         raise WorkbookError(f"sheet {sheet.name} has {widest} columns (Excel's limit 16,384)")
+    if sheet.freeze is not None:
+        rows, cols = sheet.freeze
+        if not (0 <= rows < MAX_ROWS and 0 <= cols < MAX_COLUMNS):
+            raise WorkbookError(f"sheet {sheet.name}: cannot freeze {rows} rows and {cols} columns")
+    for cells in sheet.color_scales:
+        if cells.last_row >= MAX_ROWS or cells.last_col >= MAX_COLUMNS:
+            raise WorkbookError(f"sheet {sheet.name}: colour scale {cells} is outside Excel's grid")
+    return widest
 
 
-def _dimension(sheet: SheetCells, bounds: list[int]) -> str:
+def cell_range(cells: CellRange) -> str:
+    """A1 reference of a rectangle: `B5:I12`, or `B5` for one cell."""
+    top = f"{column_letter(cells.first_col)}{cells.first_row + 1}"
+    bottom = f"{column_letter(cells.last_col)}{cells.last_row + 1}"
+    return top if top == bottom else f"{top}:{bottom}"
+
+
+def _sheet_views(sheet: SheetCells) -> str:
+    """The frozen pane: rows above and columns left of `sheet.freeze` stay in view, and the
+    cursor starts in the scrolling part."""
+    if sheet.freeze is None or sheet.freeze == (0, 0):
+        return ""
+    rows, cols = sheet.freeze
+    corner = f"{column_letter(cols)}{rows + 1}"
+    pane = "bottomRight" if rows and cols else "bottomLeft" if rows else "topRight"
+    split = (f' xSplit="{cols}"' if cols else "") + (f' ySplit="{rows}"' if rows else "")
+    return (
+        f'<sheetViews><sheetView workbookViewId="0"><pane{split} topLeftCell="{corner}" '
+        f'activePane="{pane}" state="frozen"/>'
+        f'<selection pane="{pane}" activeCell="{corner}" sqref="{corner}"/>'
+        "</sheetView></sheetViews>"
+    )
+
+
+def _color_scales(sheet: SheetCells) -> str:
+    """One conditional format per colour-scaled rectangle, each rule with its own priority."""
+    return "".join(
+        f'<conditionalFormatting sqref="{cell_range(cells)}"><cfRule type="colorScale" '
+        f'priority="{priority}">{_COLOR_SCALE}</cfRule></conditionalFormatting>'
+        for priority, cells in enumerate(sheet.color_scales, start=1)
+    )
+
+
+def _dimension(bounds: list[int]) -> str:
     if not bounds:
         return "A1"
     rows = bounds[0::3]
-    first_col = min(bounds[1::3])
-    last_col = max(bounds[2::3])
-    top = f"{column_letter(first_col)}{rows[0] + 1}"
-    bottom = f"{column_letter(last_col)}{rows[-1] + 1}"
-    return top if top == bottom else f"{top}:{bottom}"
+    return cell_range(CellRange(rows[0], min(bounds[1::3]), rows[-1], max(bounds[2::3])))
 
 
 def _cols(sheet: SheetCells) -> str:

@@ -1,12 +1,13 @@
 """Write the engine-owned sheets into a user's workbook without touching anything else.
 
-Only the owned sheets' XML parts (and, when needed, the workbook's sheet list, relationships,
-content types, the cell styles the output needs and the calculation chain) change; every other
-zip entry is copied byte for byte. The result goes to a temp file beside the original (the real
-file, when the path is a symlink), is verified, and replaces the original atomically only if the
-original has not changed in the meantime. Any failure leaves the original untouched and raises
-`WorkbookError` naming the file and the reason. Callers that read the workbook first hold
-`filelock.workbook_lock` from before the read until this returns.
+Only the owned sheets' XML parts, their drawings and charts (and, when needed, the workbook's sheet
+list, the owned sheets' print titles, relationships, content types, the cell styles the output
+needs and the calculation chain) change; every other zip entry is copied byte for byte. The result
+goes to a temp file beside the original (the real file, when the path is a symlink), is verified,
+and replaces the original atomically only if the original has not changed in the meantime. Any
+failure leaves the original untouched and raises `WorkbookError` naming the file and the reason.
+Callers that read the workbook first hold `filelock.workbook_lock` from before the read until this
+returns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from lxml import etree
 
 from rules_engine.models import SheetCells, WorkbookError
 from rules_engine.workbook import guards
+from rules_engine.workbook.drawings import replace_drawing
 from rules_engine.workbook.filelock import create_temp
 from rules_engine.workbook.guards import file_sha256
 from rules_engine.workbook.packageparts import SHARED_STRINGS_REL, WORKSHEET_REL, Package, q
@@ -140,8 +142,18 @@ def _plan(package: Package, sheets: tuple[SheetCells, ...]) -> list[_Target]:
 
 def _render(package: Package, targets: list[_Target]) -> dict[str, bytes]:
     """Each target's sheet XML, with the xfs its cells need found in (or added to) the
-    workbook's styles as they come up."""
-    return {t.part: render_sheet(t.sheet, package.style_index, package.date1904) for t in targets}
+    workbook's styles as they come up, its print titles set in the workbook and its drawing
+    (the charts) replaced."""
+    tabs = {info.name.casefold(): (n, info.name) for n, info in enumerate(package.sheets())}
+    rendered: dict[str, bytes] = {}
+    for target in targets:
+        position, name = tabs[target.sheet.name.casefold()]
+        package.set_print_titles(position, name, target.sheet.print_titles)
+        drawing = replace_drawing(package, target.part, target.sheet)
+        rendered[target.part] = render_sheet(
+            target.sheet, package.style_index, package.date1904, drawing=drawing
+        )
+    return rendered
 
 
 class _SharedStrings:
