@@ -24,6 +24,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from libreoffice_support import (
+    PDF_WHOLE_SHEETS,
     RECALC_NEVER,
     LibreOfficeError,
     convert,
@@ -233,3 +234,40 @@ def test_the_readme_pictures_render_the_example_legibly(
         assert colour in (2, 6), f"{picture.name} should be in colour (the grids are shaded)"
         assert 1000 < width < 5000 and height > 200, (picture.name, width, height)
         assert picture.stat().st_size < 1_500_000
+
+
+def test_the_recomputed_example_shows_its_charts_in_pdf_and_png(
+    recomputed: Recomputed, tmp_path: Path
+) -> None:
+    """LibreOffice opens the recomputed example and draws both charts: their titles, axis titles
+    and legends are on the Hedge and Risk pages of the PDF, and the PNG of the Hedge page has
+    the lines of each series' colour (the cells hold no colour)."""
+    import subprocess
+
+    from test_charts import _pixels_near
+
+    from rules_engine.workbook.chartxml import SERIES_COLORS
+
+    require_pdftocairo()
+    convert(recomputed.path, PDF_WHOLE_SHEETS, tmp_path, make_profile(tmp_path / "profile"))
+    pdf = tmp_path / recomputed.path.with_suffix(".pdf").name
+
+    def page_text(page: int) -> str:
+        done = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        return " ".join(done.stdout.split())
+
+    hedge, risk = page_text(1), page_text(3)
+    for words in ("Book P&L against a VIX spike today ($)", "VIX change (points)", "Unhedged"):
+        assert words in hedge, words
+    for words in ("Book and hedges against SPX, VIX unchanged", "T+7"):
+        assert words in risk, words
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "hedge")],
+        check=True, timeout=60,
+    )  # fmt: skip
+    [png_page] = tmp_path.glob("hedge*.ppm")
+    for colour in SERIES_COLORS[:3]:
+        assert _pixels_near(png_page, colour) > 50, colour
