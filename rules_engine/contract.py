@@ -59,6 +59,8 @@ NUMBER_FORMATS: dict[str, tuple[int | None, str]] = {
     "dollars": (3, "#,##0"),
     "integer": (3, "#,##0"),
 }
+#: Excel's tallest row, in points.
+MAX_ROW_HEIGHT = 409.0
 #: Excel's built-in "m/d/yy h:mm", for datetime cells.
 DATETIME_FORMAT: tuple[int, str] = (22, "m/d/yyyy h:mm")
 

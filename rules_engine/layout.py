@@ -23,7 +23,16 @@ from collections.abc import Collection, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from rules_engine.contract import HEDGE, LOG, LOG_COLUMNS, OWNED_MARKER, RISK, RUN, SIGNALS
+from rules_engine.contract import (
+    HEDGE,
+    LOG,
+    LOG_COLUMNS,
+    MAX_ROW_HEIGHT,
+    OWNED_MARKER,
+    RISK,
+    RUN,
+    SIGNALS,
+)
 from rules_engine.logbook import MAX_LOG_ROWS
 from rules_engine.models import (
     CellRange,
@@ -178,12 +187,13 @@ class _Sheet:
         self.line(*columns)
         kinds = [None if c in general else _format_for(c) for c in columns]
         start = len(self.rows)
-        cells = [_column(frame.iloc[:, c]) for c in range(len(columns))]
+        series = [frame.iloc[:, c] for c in range(len(columns))]
+        cells = [_column(column) for column in series]
         self.rows.extend(zip(*cells, strict=True))
         end = len(self.rows) - 1
-        self._style_header(header, kinds, frame)
+        self._style_header(header, kinds, series)
         for c, name in enumerate(columns):
-            self._widen(c, name, cells[c])
+            self._widen(c, name, cells[c], series[c])
         self.line()
         if end < start:
             return None
@@ -193,21 +203,30 @@ class _Sheet:
                 self.styles.append(StyleRun(CellRange(start, c, end, c), wrap=True))
         return CellRange(start, 0, end, len(columns) - 1)
 
-    def _style_header(self, row: int, kinds: list[str | None], frame: pd.DataFrame) -> None:
+    def _style_header(self, row: int, kinds: list[str | None], series: list[pd.Series]) -> None:
         """Bold and wrapped; right-aligned over a column of numbers (formatted, or numeric)."""
         if not kinds:
             return
         self.styles.append(StyleRun(CellRange(row, 0, row, len(kinds) - 1), bold=True, wrap=True))
         for c, kind in enumerate(kinds):
-            if kind is not None or frame.iloc[:, c].dtype.kind in "iuf":
+            if kind is not None or series[c].dtype.kind in "iuf":
                 self.styles.append(StyleRun(CellRange(row, c, row, c), align="right"))
 
-    def _widen(self, c: int, name: str, values: list[CellValue]) -> None:
-        """A width for the longest value (capped), never below the header's longest word."""
+    def _widen(self, c: int, name: str, values: list[CellValue], column: pd.Series) -> None:
+        """A width for the longest value (capped), never below the header's longest word. A
+        number column's longest text is its smallest or largest value's; other columns are
+        measured on their distinct values (a big book repeats them)."""
         if name in _WRAPPED:
             width = _WRAPPED[name]
         else:
-            longest = max((len(text_value(name, v)) for v in values), default=0)
+            shown: list[CellValue]
+            if column.dtype.kind in "iuf":
+                numbers = column.to_numpy(dtype=float)
+                finite = numbers[np.isfinite(numbers)]
+                shown = [float(finite.min()), float(finite.max())] if finite.size else []
+            else:
+                shown = list(dict.fromkeys(v for v in values if v is not None))
+            longest = max((len(text_value(name, v)) for v in shown), default=0)
             word = max((len(w) for w in name.split()), default=0)
             width = min(max(longest + 2.0, word + 2.0, _MIN_WIDTH), _MAX_WIDTH)
         self.widths[c] = max(self.widths.get(c, 0.0), width)
@@ -247,7 +266,7 @@ class _Sheet:
                     width = self.widths.get(c, _DEFAULT_WIDTH) * (0.9 if self._bold(r, c) else 1)
                     count = len(textwrap.wrap(value, max(int(width), 1)))
                     lines[r] = max(lines.get(r, 1), count)
-        return {r: n * _LINE_POINTS for r, n in lines.items() if n > 1}
+        return {r: min(n * _LINE_POINTS, MAX_ROW_HEIGHT) for r, n in lines.items() if n > 1}
 
     def _bold(self, row: int, col: int) -> bool:
         return any(

@@ -505,11 +505,12 @@ def _run(*command: str) -> str:
 
 
 def test_rows_of_wrapped_text_get_their_heights_and_others_stay_automatic(book: Path) -> None:
-    sheet = dataclasses.replace(presented(), heights={4: 45.0, 6: 500.0})
+    sheet = dataclasses.replace(presented(), heights={4: 45.0, 6: 409.0})
     write_owned_sheets(book, [sheet])
     hedge = openpyxl.load_workbook(book)["Hedge"]
     assert hedge.row_dimensions[5].height == 45.0 and hedge.row_dimensions[5].customHeight
     assert hedge.row_dimensions[7].height == 409.0  # Excel's tallest row
     assert hedge.row_dimensions[6].height is None  # no height: Excel's default
-    with pytest.raises(WorkbookError, match="row 5 height -1"):
-        write_owned_sheets(book, [dataclasses.replace(sheet, heights={4: -1.0})])
+    for wrong in (-1.0, 0.0, 409.5):
+        with pytest.raises(WorkbookError, match=f"row 5 height {wrong} is not in"):
+            write_owned_sheets(book, [dataclasses.replace(sheet, heights={4: wrong})])

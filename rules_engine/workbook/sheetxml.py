@@ -24,6 +24,7 @@ import numpy as np
 
 from rules_engine.contract import (
     DATETIME_FORMAT,
+    MAX_ROW_HEIGHT,
     NUMBER_FORMATS,
     column_letter,
     looks_like_formula,
@@ -316,18 +317,14 @@ def render_sheet(
     return "".join([*head, *body, *tail]).encode("utf-8")
 
 
-#: Excel's tallest row, in points.
-MAX_ROW_HEIGHT = 409.0
-
-
 def _checked_heights(sheet: SheetCells) -> Mapping[int, float]:
-    """The row heights, each a number of points Excel can show (0-409), capped at 409."""
-    out = {}
+    """The row heights, each a number of points Excel can show (above 0, at most 409)."""
     for r, height in sheet.heights.items():
-        if not (isinstance(height, int | float) and height > 0 and math.isfinite(height)):
-            raise WorkbookError(f"sheet {sheet.name}: row {r + 1} height {height!r} is no height")
-        out[r] = float(min(height, MAX_ROW_HEIGHT))
-    return out
+        if not (isinstance(height, int | float) and 0 < height <= MAX_ROW_HEIGHT):
+            raise WorkbookError(
+                f"sheet {sheet.name}: row {r + 1} height {height!r} is not in (0, 409]"
+            )
+    return sheet.heights
 
 
 def xml_text(value: str) -> str:
