@@ -98,6 +98,8 @@ _WRAPPED = {
 _MAX_WIDTH = 40.0
 #: Narrowest a column gets: headers wrap onto a second line rather than widen a number column.
 _MIN_WIDTH = 9.0
+#: How much wider bold header text is than the digits a width unit measures.
+_BOLD_WIDTH = 1.15
 NOT_COMPUTED = "Not computed: the inputs have errors. See the Run sheet for each one."
 #: What the result sheets say instead of figures, by how the run ended.
 _NOT_COMPUTED_BECAUSE = {
@@ -227,7 +229,7 @@ class _Sheet:
             else:
                 shown = list(dict.fromkeys(v for v in values if v is not None))
             longest = max((len(text_value(name, v)) for v in shown), default=0)
-            word = max((len(w) for w in name.split()), default=0)
+            word = max((len(w) for w in name.split()), default=0) * _BOLD_WIDTH
             width = min(max(longest + 2.0, word + 2.0, _MIN_WIDTH), _MAX_WIDTH)
         self.widths[c] = max(self.widths.get(c, 0.0), width)
 
@@ -263,7 +265,9 @@ class _Sheet:
                     value = row[c]
                     if not isinstance(value, str) or not value:
                         continue
-                    width = self.widths.get(c, _DEFAULT_WIDTH) * (0.9 if self._bold(r, c) else 1)
+                    width = self.widths.get(c, _DEFAULT_WIDTH) / (
+                        _BOLD_WIDTH if self._bold(r, c) else 1
+                    )
                     count = len(textwrap.wrap(value, max(int(width), 1)))
                     lines[r] = max(lines.get(r, 1), count)
         return {r: min(n * _LINE_POINTS, MAX_ROW_HEIGHT) for r, n in lines.items() if n > 1}

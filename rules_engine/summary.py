@@ -68,7 +68,10 @@ def summarize(
     label = primary.label
     lines += [
         (f"Projected loss in {label} ($)", projected_loss),
-        (f"Target share in {label}", sum(x.target_share or 0.0 for x in triggered)),
+        (
+            f"Target share in {label}, triggered layers",
+            sum(x.target_share or 0.0 for x in triggered),
+        ),
         (f"Covered in {label}", sum(x.share_of_loss_covered for x in in_place)),
     ]
     worst = _worst_analog(analogs)

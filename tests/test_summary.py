@@ -69,7 +69,7 @@ def test_the_summary_by_hand() -> None:
     assert lines["Order 1"] == "Buy 30 x VIX Mar 2018 19 call at 0.55 limit ($1,650): layer 1"
     assert lines["Order 2"] == "Buy 10 x VIX Mar 2018 20 call at 0.55 limit ($550): layer 2"
     assert lines["Projected loss in VIX +6 ($)"] == 10_000.0
-    assert lines["Target share in VIX +6"] == pytest.approx(0.5 + 0.3 + 0.2)  # triggered layers
+    assert lines["Target share in VIX +6, triggered layers"] == pytest.approx(0.5 + 0.3 + 0.2)
     assert lines["Covered in VIX +6"] == pytest.approx(0.30 + 0.10 + 0.05)  # ordered and held
     # the worst analog loses $20,000; with the layers it loses $12,000: 8,000 / 20,000 covered
     worst = "Covered in the worst analog, 2020-02-19 to 2020-03-16 (loss $20,000)"
