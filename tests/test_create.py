@@ -12,7 +12,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from lxml import etree
 
 from rules_engine import contract as c
 from rules_engine.cli import main
@@ -199,13 +198,6 @@ def test_blank_workbook_layout(tmp_path: Path) -> None:
             f"alvh output - {name}: rewritten by `alvh recompute`; edits here are lost"
         )
         assert sheet["A3"].value == "Run `alvh recompute <file>` to fill this sheet."
-    run = book["Run"]
-    assert [run.cell(5, c).number_format for c in range(1, 5)] == [
-        "mm-dd-yy",
-        "0.00%",
-        "#,##0.00",
-        "#,##0",
-    ]
     positions = book["Positions"]
     assert [c.value for c in positions[1]][:3] == ["Group", "Underlying", "Type"]
     assert positions["A1"].font.b and positions.freeze_panes == "A2"
@@ -263,20 +255,6 @@ def test_refuses_other_suffixes_and_missing_folders(tmp_path: Path) -> None:
         create_workbook(tmp_path / "book.xlsm", SETTINGS)
     with pytest.raises(WorkbookError, match="does not exist"):
         create_workbook(tmp_path / "nope" / "book.xlsx", SETTINGS)
-
-
-def test_styles_hold_plain_xfs_for_the_engine_formats(tmp_path: Path) -> None:
-    path = tmp_path / "blank.xlsx"
-    create_workbook(path, SETTINGS)
-    with zipfile.ZipFile(path) as package:
-        styles = etree.fromstring(package.read("xl/styles.xml"))
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-    plain = {
-        int(xf.get("numFmtId", "0"))
-        for xf in styles.findall("m:cellXfs/m:xf", ns)
-        if xf.get("fontId") == "0" and xf.get("fillId") == "0" and xf.get("borderId") == "0"
-    }
-    assert {14, 10, 4, 3} <= plain
 
 
 # --- every input sheet the README lists ----------------------------------------------------------

@@ -2,7 +2,7 @@
 
 This is the only place openpyxl writes: it is fine for a file nobody has edited yet, and wrong for a
 user's workbook (it rebuilds the whole package on save; see DESIGN.md). The owned sheets are created
-with the number formats the engine writes, so the engine's first write never touches styles.xml.
+as placeholders; the engine's first write adds the styles it needs (bold, wrap, its formats).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from rules_engine.workbook import example as ex
 
 DATE = BUILTIN_FORMATS[14]  # the built-in date, shown in the user's locale
 PERCENT = BUILTIN_FORMATS[10]  # 0.00%: rates and IVs as typed, to the basis point
-MONEY = c.NUMBER_FORMATS["money"][1]
-INTEGER = c.NUMBER_FORMATS["integer"][1]
 
 #: Number format per input column (by field); other columns stay General.
 _COLUMN_FORMATS = {
@@ -105,9 +103,6 @@ def _owned_sheet(book: Workbook, name: str) -> None:
     marker = f"{c.OWNED_MARKER} - {name}: rewritten by `alvh recompute`; edits here are lost"
     _write(sheet["A1"], marker)
     _write(sheet["A3"], "Run `alvh recompute <file>` to fill this sheet.")
-    if name == c.RUN:
-        for col, number_format in enumerate((DATE, PERCENT, MONEY, INTEGER), start=1):
-            sheet.cell(row=5, column=col).number_format = number_format
 
 
 def _header(book: Workbook, name: str, headers: Sequence[str], fields: Sequence[str]) -> Worksheet:
