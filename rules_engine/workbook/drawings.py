@@ -120,7 +120,7 @@ def _referrers(package: Package) -> dict[str, set[str]]:
     over the package as this write leaves it so far."""
     removed = {name.casefold() for name in package.removed}
     names = [e.name for e in package.archive.entries if e.name.casefold() not in removed]
-    names += [name for name, part in package._parts.items() if part.new]
+    names += [name for name, part in package.parts.items() if part.new]
     referrers: dict[str, set[str]] = {}
     for name in names:
         folder, base = posixpath.split(name)
@@ -222,7 +222,7 @@ def _put(package: Package, name: str, content: bytes, content_type: str | None) 
     fresh = XmlPart(name, parse_xml(name, content), declaration(content), new=True, changed=True)
     existing = _lookup(package, name)
     if existing is None:
-        package._parts[name] = fresh
+        package.add_part(fresh)
         if content_type is None:
             _ensure_rels_default(package)
     else:
@@ -241,7 +241,7 @@ def _ensure_override(package: Package, name: str, content_type: str) -> None:
                 override.set("ContentType", content_type)
                 package.content_types.changed = True
             return
-    package._add_override(name, content_type)
+    package.add_override(name, content_type)
 
 
 def _ensure_rels_default(package: Package) -> None:
@@ -279,7 +279,7 @@ def _existing(package: Package, name: str) -> str | None:
 def _made(package: Package, name: str) -> XmlPart | None:
     """A part this write created (`Package` keeps them with the parts it parsed)."""
     key = name.casefold()
-    return next((p for n, p in package._parts.items() if p.new and n.casefold() == key), None)
+    return next((p for n, p in package.parts.items() if p.new and n.casefold() == key), None)
 
 
 def _removed(package: Package, name: str) -> bool:
@@ -299,7 +299,7 @@ class _Names:
     def __init__(self, package: Package) -> None:
         self._folder = posixpath.dirname(package.workbook_name)
         self._taken = {e.name.casefold() for e in package.archive.entries}
-        self._taken |= {name.casefold() for name in package._parts}
+        self._taken |= {name.casefold() for name in package.parts}
         self._taken |= {
             (o.get("PartName") or "").lstrip("/").casefold()
             for o in package.content_types.root.iter(q(CT_NS, "Override"))

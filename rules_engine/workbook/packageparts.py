@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -248,7 +250,7 @@ class Package:
         element.set("sheetId", str(sheet_id))
         element.set(q(REL_NS, "id"), rid)
         self.workbook.changed = True
-        self._add_override(part, WORKSHEET_TYPE)
+        self.add_override(part, WORKSHEET_TYPE)
         return part, sheet_id
 
     def _add_relationship(self, rel_type: str, target: str) -> str:
@@ -280,7 +282,17 @@ class Package:
                     return entry.name
         return None
 
-    def _add_override(self, part: str, content_type: str) -> None:
+    @property
+    def parts(self) -> Mapping[str, XmlPart]:
+        """The XML parts this write has parsed or created, by name."""
+        return MappingProxyType(self._parts)
+
+    def add_part(self, part: XmlPart) -> None:
+        """Keep a part this write creates (it is written with the changed parts)."""
+        self._parts[part.name] = part
+
+    def add_override(self, part: str, content_type: str) -> None:
+        """Declare a part's content type."""
         override = etree.SubElement(self.content_types.root, q(CT_NS, "Override"))
         override.set("PartName", "/" + part)
         override.set("ContentType", content_type)
@@ -455,7 +467,7 @@ class Package:
         tree = parse_xml(name, _MINIMAL_STYLES.encode())
         self._parts[name] = XmlPart(name, tree, new=True, changed=True)
         self._add_relationship(STYLES_REL, "styles.xml")
-        self._add_override(name, STYLES_TYPE)
+        self.add_override(name, STYLES_TYPE)
         return self._parts[name]
 
     def changed_parts(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
