@@ -79,6 +79,7 @@ _TWO_DECIMALS = frozenset(
         "Strength (0-1)",
         "Value",
         "Weight",
+        "Weight x Strength",
         "Composite",
         "VIX",
         "SPX",
