@@ -179,19 +179,16 @@ class RiskReport:
     def pnl_many(self, scenarios: Sequence[Scenario]) -> list[ScenarioPnl]:
         """`pnl` of many scenarios, priced together in one vectorized pass."""
         self._price(scenarios)
-        out = []
-        for scenario in scenarios:
-            change = self._leg_pnl[scenario]
-            out.append(
-                ScenarioPnl(
-                    scenario=scenario,
-                    spx=self._model.spx_level(scenario),
-                    vix=self._model.vix_level(scenario),
-                    book=float(np.nansum(change[~self._hedge])),
-                    hedges=float(np.nansum(change[self._hedge])),
-                )
-            )
-        return out
+        if not scenarios:
+            return []
+        changes = np.array([self._leg_pnl[scenario] for scenario in scenarios], dtype=float)
+        book = np.nansum(changes[:, ~self._hedge], axis=1).tolist()
+        hedges = np.nansum(changes[:, self._hedge], axis=1).tolist()
+        model = self._model
+        return [
+            ScenarioPnl(sc, model.spx_level(sc), model.vix_level(sc), b, h)
+            for sc, b, h in zip(scenarios, book, hedges, strict=True)
+        ]
 
     def projected_loss(self, scenario: Scenario | None = None) -> float:
         """Dollars the book (without its VIX hedges) loses in `scenario` (default: the primary
@@ -306,9 +303,12 @@ class RiskReport:
         positive. A condor with an extra or missing leg still brought in its credit, so it still
         funds hedges (the premium budget is a share of this)."""
         legs = self._legs[~self._hedge]
-        paid = legs["entry_price"].where(legs["entry_price"].notna(), legs["price"])
-        flows = -(legs["qty"] * legs["multiplier"] * paid)
-        by_group = flows.groupby(legs["group"].astype(str), sort=False).sum()
+        entry = legs["entry_price"].to_numpy(dtype=float)
+        paid = np.where(np.isnan(entry), legs["price"].to_numpy(dtype=float), entry)
+        flows = -(legs["qty"].to_numpy(dtype=float) * legs["multiplier"].to_numpy(dtype=float))
+        codes, _ = pd.factorize(legs["group"].astype(str))
+        cash = np.nan_to_num(flows * paid, nan=0.0)  # as a sum that skips unknowns
+        by_group = np.bincount(codes, weights=cash) if len(codes) else np.zeros(0)
         return float(by_group[by_group > 0].sum())
 
     @property
