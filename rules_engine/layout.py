@@ -201,9 +201,11 @@ class _Sheet:
         if end < start:
             return None
         self.formats.extend(FormatRun(c, start, end, k) for c, k in enumerate(kinds) if k)
-        for c, name in enumerate(columns):
-            if name in _WRAPPED:
-                self.styles.append(StyleRun(CellRange(start, c, end, c), wrap=True))
+        wrapped = [c for c, name in enumerate(columns) if name in _WRAPPED]
+        for c in wrapped:
+            self.styles.append(StyleRun(CellRange(start, c, end, c), wrap=True))
+        if wrapped:  # rows grow for the wrapped text: every cell reads from the row's top
+            self.styles.append(StyleRun(CellRange(start, 0, end, len(columns) - 1), top=True))
         return CellRange(start, 0, end, len(columns) - 1)
 
     def _style_header(self, row: int, kinds: list[str | None], series: list[pd.Series]) -> None:

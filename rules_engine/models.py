@@ -352,12 +352,15 @@ Align = Literal["left", "center", "right"]
 class StyleRun:
     """How the cells of `cells` look beyond their number format: bold (titles and header rows),
     wrapped text (long explanations, in their column's width), horizontal alignment (a header
-    over numbers is right-aligned like them). A later run adds to an earlier one."""
+    over numbers is right-aligned like them), `top`: aligned to the top of the cell (a table
+    whose rows grow for wrapped text reads from the top of each row). A later run adds to an
+    earlier one."""
 
     cells: CellRange
     bold: bool = False
     wrap: bool = False
     align: Align | None = None
+    top: bool = False
 
 
 @dataclass(frozen=True)

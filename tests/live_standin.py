@@ -43,7 +43,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-from xlwings.base_classes import CHART_TYPES, HORIZONTAL_ALIGNMENTS
+from xlwings.base_classes import CHART_TYPES, HORIZONTAL_ALIGNMENTS, VERTICAL_ALIGNMENTS
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -329,6 +329,7 @@ class Sheet:
         self.bold: set[tuple[int, int]] = set()
         self.wrap: set[tuple[int, int]] = set()
         self.align: dict[tuple[int, int], str] = {}
+        self.valign: dict[tuple[int, int], str] = {}
         self.chart_list: list[Chart] = []
         self.charts_made = 0
         self.visibility = VISIBLE
@@ -395,7 +396,8 @@ class Sheet:
 
     def clear(self) -> None:
         self._record("clear")
-        for held in (self.cells, self.formats, self.touched, self.bold, self.wrap, self.align):
+        for held in (self.cells, self.formats, self.touched, self.bold, self.wrap, self.align,
+                     self.valign):  # fmt: skip
             held.clear()
 
     def clear_contents(self) -> None:
@@ -584,6 +586,18 @@ class Range:
                 self.sheet.align.pop(cell, None)
             else:
                 self.sheet.align[cell] = value
+
+    @property
+    def vertical_alignment(self) -> str:
+        raise AssertionError("the adapter has no reason to read styles")
+
+    @vertical_alignment.setter
+    def vertical_alignment(self, value: str) -> None:
+        self._record("set_vertical_alignment", (self._where(), value))
+        if value not in VERTICAL_ALIGNMENTS:
+            raise ValueError(f"invalid vertical alignment {value!r}")
+        for cell in self._cells():
+            self.sheet.valign[cell] = value
 
     def points(self) -> tuple[float, float]:
         """(left, top) of the top-left cell in points, without recording a call: 7 pixels a

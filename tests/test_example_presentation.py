@@ -167,3 +167,9 @@ def test_each_chart_is_linked_and_a_second_recompute_replaces_it(
     with zipfile.ZipFile(demo) as first, zipfile.ZipFile(again) as second:
         parts = sorted(n for n in first.namelist() if "chart" in n or "drawing" in n)
         assert parts == sorted(n for n in second.namelist() if "chart" in n or "drawing" in n)
+
+
+def test_the_layer_rows_read_from_the_top(book: openpyxl.Workbook) -> None:
+    hedge = book["Hedge"]
+    assert {hedge.cell(5, c).alignment.vertical for c in range(1, 24)} == {"top"}
+    assert hedge["A4"].alignment.vertical is None  # the header sits on its numbers, at the bottom

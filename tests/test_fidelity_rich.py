@@ -315,7 +315,7 @@ def _styles_reason(original: _Package, written: _Package, styles: str) -> str:
         assert all(xf.get(k) == "0" for k in ("fillId", "borderId"))
         assert xf.get("fontId") in {"0", *bold_ids}
         assert all(c.tag == f"{{{MAIN}}}alignment" for c in xf) and len(xf) <= 1
-        assert all(set(c.attrib) <= {"horizontal", "wrapText"} for c in xf)
+        assert all(set(c.attrib) <= {"horizontal", "vertical", "wrapText"} for c in xf)
         quote = " quotePrefix" if xf.get("quotePrefix") == "1" else ""
         bold_font = " bold" if xf.get("fontId") in bold_ids else ""
         aligned = "".join(f" {k}={v}" for c in xf for k, v in c.attrib.items())

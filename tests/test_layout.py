@@ -191,3 +191,15 @@ def test_rows_are_tall_enough_for_their_wrapped_text(example_sheets):
         assert lines > 1 and hedge.heights[r] >= 15.0 * lines
     assert hedge.heights[3] >= 30.0  # the header: "Share of Loss Covered (VIX +6)" wraps
     assert 0 not in hedge.heights and 4 + len(sheets["Hedge"].rows) not in hedge.heights
+
+
+def test_tables_with_wrapped_text_read_from_the_top_of_each_row(example_sheets):
+    _, sheets = example_sheets
+    hedge = sheets["Hedge"]
+    width = len(hedge.rows[3])
+    assert any(
+        run.top and run.cells.first_row == 4 and run.cells.last_col == width - 1
+        for run in hedge.styles
+    )
+    risk = sheets["Risk"]
+    assert not any(run.top for run in risk.styles if run.cells.last_row - run.cells.first_row > 50)

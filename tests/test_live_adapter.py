@@ -44,6 +44,7 @@ from rules_engine.contract import (
     RISK,
     RUN,
     SIGNALS,
+    column_letter,
 )
 from rules_engine.engine import failed_outputs, recompute
 from rules_engine.host import load_plugins
@@ -223,9 +224,10 @@ def test_write_is_one_bulk_write_per_owned_sheet(
     assert 0 < len(formats) <= sum(column_runs(sheet) for sheet in example_sheets)
     widths = calls.ops("set_column_width")
     assert len(widths) == sum(len(sheet.widths) for sheet in example_sheets)
-    styles = [call for op in ("set_bold", "set_wrap_text", "set_horizontal_alignment")
+    styles = [call for op in ("set_bold", "set_wrap_text", "set_horizontal_alignment",
+                              "set_vertical_alignment")
               for call in calls.ops(op)]  # fmt: skip
-    assert 0 < len(styles) <= 3 * sum(len(sheet.styles) for sheet in example_sheets)
+    assert 0 < len(styles) <= 4 * sum(len(sheet.styles) for sheet in example_sheets)
     heights = calls.ops("set_row_height")
     tall = sum(len(sheet.heights) for sheet in example_sheets)
     assert tall and len(heights) <= 2 * tall + len(example_sheets)  # runs of one height
@@ -778,3 +780,22 @@ def test_main_when_nothing_can_be_written_still_alerts(
         "enable_events": True,
         "calculation": "automatic",
     }
+
+
+def test_top_alignment_lands_on_its_rectangle_in_one_call(
+    book: Book, example_sheets: list[SheetCells]
+) -> None:
+    [hedge] = [s for s in example_sheets if s.name == "Hedge"]
+    [run] = [r for r in hedge.styles if r.top and r.cells.first_row == 4]
+    write_book(book, [hedge])
+    written = book.sheets["Hedge"]
+    cells = run.cells
+    expected = {
+        (r, c): "top"
+        for r in range(cells.first_row, cells.last_row + 1)
+        for c in range(cells.first_col, cells.last_col + 1)
+    }
+    assert {k: v for k, v in written.valign.items() if k[0] <= cells.last_row} == expected
+    calls = [call.detail[0] for call in book.recorder.ops("set_vertical_alignment")]
+    last = f"{column_letter(cells.last_col)}{cells.last_row + 1}"
+    assert f"Hedge!A5:{last}" in calls

@@ -450,11 +450,16 @@ def _set_align(cells: xw.Range, how: Align) -> None:
     cells.horizontal_alignment = how
 
 
+def _set_top(cells: xw.Range, on: bool) -> None:
+    cells.vertical_alignment = "top"
+
+
 def _style_blocks(runs: Sequence[StyleRun]) -> list[tuple[_Setter, list[tuple[_Block, Any]]]]:
-    """Bold, wrap and alignment as rectangles, one call each. A later run adds to an earlier one
-    (it never unsets bold or wrap) and its alignment wins where two overlap."""
+    """Bold, wrap, alignment and top alignment as rectangles, one call each. A later run adds to
+    an earlier one (it never unsets bold, wrap or top) and its alignment wins where two overlap."""
     bold: dict[tuple[int, int], bool] = {}
     wrap: dict[tuple[int, int], bool] = {}
+    top: dict[tuple[int, int], bool] = {}
     align: dict[tuple[int, int], Align] = {}
     for run in runs:
         area = run.cells
@@ -469,7 +474,14 @@ def _style_blocks(runs: Sequence[StyleRun]) -> list[tuple[_Setter, list[tuple[_B
             wrap.update(dict.fromkeys(cells, True))
         if run.align is not None:
             align.update(dict.fromkeys(cells, run.align))
-    return [(_set_bold, _blocks(bold)), (_set_wrap, _blocks(wrap)), (_set_align, _blocks(align))]
+        if run.top:
+            top.update(dict.fromkeys(cells, True))
+    return [
+        (_set_bold, _blocks(bold)),
+        (_set_wrap, _blocks(wrap)),
+        (_set_align, _blocks(align)),
+        (_set_top, _blocks(top)),
+    ]
 
 
 def _blocks(settings: Mapping[tuple[int, int], _V]) -> list[tuple[_Block, _V]]:

@@ -490,7 +490,8 @@ class _Xf(NamedTuple):
 def _alignment(style: CellStyle) -> tuple[tuple[str, str], ...]:
     """The `<alignment>` attributes a style needs, in the order they are written."""
     horizontal = () if style.align is None else (("horizontal", style.align),)
-    return horizontal + ((("wrapText", "1"),) if style.wrap else ())
+    vertical = (("vertical", "top"),) if style.top else ()
+    return horizontal + vertical + ((("wrapText", "1"),) if style.wrap else ())
 
 
 def _plain_xf(xf: etree._Element, wanted: _Xf) -> bool:

@@ -105,7 +105,7 @@ class CellStyle(NamedTuple):
     """What a cell's xf must provide: its number format (a built-in `format_id`, 0 for General,
     or a custom `format_code` the workbook declares), quotePrefix for text that looks like a
     formula (Excel then keeps it text even when the user edits the cell), a bold font, wrapped
-    text and a horizontal alignment."""
+    text, a horizontal alignment and top vertical alignment."""
 
     format_id: int = 0
     quote_prefix: bool = False
@@ -113,6 +113,7 @@ class CellStyle(NamedTuple):
     bold: bool = False
     wrap: bool = False
     align: Align | None = None
+    top: bool = False
 
 
 #: The style of a cell that needs none: the workbook's default xf.
@@ -183,7 +184,7 @@ def _rows_of(
     wins; a style run adds bold and wrap to what earlier runs gave, and its alignment replaces
     theirs. Runs are cut to the sheet's rows and columns.
     """
-    styles = [run for run in styles if run.bold or run.wrap or run.align is not None]
+    styles = [run for run in styles if run.bold or run.wrap or run.top or run.align is not None]
     tops = [run.first for run in formats] + [run.cells.first_row for run in styles]
     ends = [run.last + 1 for run in formats] + [run.cells.last_row + 1 for run in styles]
     edges = sorted({min(edge, height) for edge in (*tops, *ends)})
@@ -203,6 +204,7 @@ def _rows_of(
                         bold=base.bold or run.bold,
                         wrap=base.wrap or run.wrap,
                         align=run.align or base.align,
+                        top=base.top or run.top,
                     )
         shared = {c: style for c, style in shared.items() if style != _PLAIN}
         if shared:
