@@ -94,8 +94,9 @@ def vix_curve_scenarios(risk: RiskReport, vix_moves: Sequence[float]) -> list[Sc
     return [Scenario(v) for v in sorted(points) if risk.vix + v > 0]
 
 
-#: The SPX curve's moves: -20% to +10% by 1% (percent).
-_SPX_CURVE = tuple(float(m) for m in range(-20, 11))
+#: The SPX curve's moves (percent): by 1% from -10% to +6%, where the condors' strikes bend the
+#: curve, by 2.5% beyond.
+_SPX_CURVE = (-20.0, -17.5, -15.0, -12.5, *(float(m) for m in range(-10, 7)), 7.5, 10.0)
 
 
 def spx_curve_scenarios(risk: RiskReport, spx_moves: Sequence[float]) -> list[Scenario]:
@@ -104,7 +105,7 @@ def spx_curve_scenarios(risk: RiskReport, spx_moves: Sequence[float]) -> list[Sc
 
 
 def _curve_moves(spx_moves: Sequence[float]) -> list[float]:
-    """-20%..+10% by 1% and the grid's SPX moves (given in percent), as fractions."""
+    """The curve's moves and the grid's SPX moves (given in percent), as fractions."""
     return [m / 100.0 for m in sorted({*_SPX_CURVE, *spx_moves})]
 
 

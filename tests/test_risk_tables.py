@@ -198,3 +198,44 @@ def test_condor_table_by_hand(outputs: Outputs) -> None:
     assert (row["Credit ($)"], row["Max Loss ($)"]) == pytest.approx((1480.0, 18520.0))
     assert row["Annualized (%)"] == pytest.approx(1480 / 18520 * 365 / 30)
     assert table["Group"].iloc[-1] == "All condors"
+
+
+def hedges_by_hand(outputs: Outputs, vix_points: float) -> float:
+    """The held 2 Feb 22 calls (against today's model value) and the active layers (against the
+    price paid), closed at the bid in a VIX move of `vix_points` (today; SPX plays no part)."""
+    model, held_exit = vix_call_exit(22.0, FEB, 0.85, vix_points)
+    total = 2 * 100 * (held_exit - model)
+    for layer in outputs.hedge[outputs.hedge["Status"] == "ACTIVE"].to_dict("records"):
+        expiry, strike = layer["Expiry"], layer["Strike"]
+        f0 = dict(zip(CURVE.expiries, CURVE.prices, strict=True))[expiry]
+        days = (expiry - AS_OF).days
+        vol = by_hand.surface(days, strike, f0, 16.0, vvix=90.0, vix_today=16.0)
+        _, layer_exit = vix_call_exit(strike, expiry, vol, vix_points)
+        total += layer["Contracts"] * 100 * (layer_exit - layer["Price (VIX pts)"])
+    return total
+
+
+def test_the_chart_curves_by_hand(outputs: Outputs) -> None:
+    """The Hedge chart at VIX +5 today (SPX moving with VIX: 16 -> 21 inside the 15-25 regime)
+    and the Risk chart at SPX -5% today, VIX unchanged."""
+    vix = outputs.pnl_by_vix.set_index("VIX Change (pts)")
+    move = by_hand.spx_after(4000.0, 16.0, 21.0) / 4000.0 - 1.0
+    assert vix.loc[5.0, "SPX Move"] == pytest.approx(move, rel=1e-12)
+    unhedged = condor_pnl(5, move)
+    assert vix.loc[5.0, "Unhedged ($)"] == pytest.approx(unhedged, rel=1e-9)
+    model, held_exit = vix_call_exit(22.0, FEB, 0.85, 5)
+    with_held = unhedged + 2 * 100 * (held_exit - model)
+    assert vix.loc[5.0, "With Existing Hedges ($)"] == pytest.approx(with_held, rel=1e-9)
+    with_all = unhedged + hedges_by_hand(outputs, 5)
+    assert vix.loc[5.0, "With Recommended Layers ($)"] == pytest.approx(with_all, rel=1e-9)
+    assert list(vix.index) == sorted(vix.index) and 0.0 in vix.index
+    spx = outputs.pnl_by_spx.set_index("SPX Move")
+    assert spx.loc[-0.05, "SPX"] == pytest.approx(3800.0)
+    expected = condor_pnl(0, -0.05) + hedges_by_hand(outputs, 0)
+    assert spx.loc[-0.05, "today ($)"] == pytest.approx(expected, rel=1e-9)
+    assert list(spx.columns) == [
+        "SPX",
+        "today ($)",
+        "T+7 ($)",
+        "T+30 (condor expiry 2024-02-01) ($)",
+    ]
