@@ -473,13 +473,20 @@ class Choice:
     note: str
 
 
-def choose(plan: Plan, options: Sequence[tuple[str, Priced]], need: float, budget: float) -> Choice:
+def choose(
+    plan: Plan,
+    call: Priced,
+    others: Callable[[], Sequence[tuple[str, Priced]]],
+    need: float,
+    budget: float,
+) -> Choice:
     """The plain call when the budget can pay for the target; else the structure that covers the
-    most within the budget (cheapest on a tie), scaled down to what the budget buys."""
-    call = options[0][1]
+    most within the budget (cheapest on a tie), scaled down to what the budget buys. The other
+    structures are priced only then (`others`)."""
     needed = call.contracts_for(need)
     if call.per_contract_pay > 0 and needed * call.per_contract_cost <= budget + 1e-9:
         return Choice(call, needed, needed, "")
+    options = [("call", call), *others()]
     tried = []
     best: tuple[float, float, str, Priced, int, int] | None = None
     for label, option in options:
@@ -579,10 +586,12 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
     risk, loss = plan.risk, plan.loss
     roll_dte = int(plan.settings["alvh.roll_dte"])
     expiry = nearest_expiry([e for e, _ in risk.futures_curve], risk.as_of, rung.days, roll_dte)
-    options = [
-        (name, price(plan, inst, how, expiry)) for name, inst, how in candidates(plan, expiry)
-    ]
-    call = options[0][1]
+    (_, plain, how), *rest = candidates(plan, expiry)
+    call = price(plan, plain, how, expiry)
+
+    def others() -> list[tuple[str, Priced]]:
+        return [(name, price(plan, inst, text, expiry)) for name, inst, text in rest]
+
     need = rung.target * loss - rung.held_gain
     head = f"Target {rung.target:.0%} of the ${loss:,.0f} {plan.primary.label} loss" + (
         f", less ${rung.held_gain:,.0f} from held hedges" if rung.held_gain else ""
@@ -597,7 +606,7 @@ def build_layer(plan: Plan, rung: Rung, budget: float) -> HedgeLayer:
         return _layer(plan, rung, "STANDBY", Choice(call, 0, 0, ""), why)
     status: LayerStatus
     if rung.fired:
-        chosen = choose(plan, options, need, budget)
+        chosen = choose(plan, call, others, need, budget)
         capped, warning = chosen.priced.instrument.cap(chosen.contracts, plan.chain)
         if warning:
             note = f"{chosen.note}; {warning}" if chosen.note else warning
