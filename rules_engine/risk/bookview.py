@@ -322,13 +322,22 @@ def vix_sensitivity(risk: RiskReport) -> VixSensitivity:
 
 
 def _condor_legs(risk: RiskReport) -> pd.DataFrame:
-    """Every leg of a recognised condor, with its condor's expiry (one pass over the legs)."""
+    """Every leg of a recognised condor: its group, type, strike, qty and iv, with its condor's
+    expiry (one pass over the legs)."""
     legs = risk.legs
     expiry = {c.group: c.expiry for c in risk.condors}
     group = legs["group"].astype(str)
-    mine = legs[group.isin(expiry)].copy()
-    mine["condor_expiry"] = group[mine.index].map(expiry)
-    return mine
+    mine = group.isin(expiry).to_numpy()
+    return pd.DataFrame(
+        {
+            "group": group[mine].to_numpy(),
+            "type": legs["type"].to_numpy()[mine],
+            "strike": legs["strike"].to_numpy(dtype=float)[mine],
+            "qty": legs["qty"].to_numpy(dtype=float)[mine],
+            "iv": legs["iv"].to_numpy(dtype=float)[mine],
+            "condor_expiry": [expiry[g] for g in group[mine]],
+        }
+    )
 
 
 def expected_move(risk: RiskReport) -> pd.DataFrame:
@@ -402,7 +411,9 @@ def probability_beyond_shorts(risk: RiskReport) -> pd.DataFrame:
     overlap slightly). Also `expiry`, `days`, and each short strike and its IV."""
     legs = _condor_legs(risk)
     short = legs[legs["qty"] < 0]
-    iv = short.groupby([short["group"].astype(str), short["type"]])["iv"].first().to_dict()
+    iv: dict[tuple[str, str], float] = {}
+    for group, kind, vol in zip(short["group"], short["type"], short["iv"], strict=True):
+        iv.setdefault((group, kind), vol)  # the first short leg of each type, as listed
     condors = risk.condors
     put_iv = np.array([iv[(c.group, "PUT")] for c in condors], dtype=float)
     call_iv = np.array([iv[(c.group, "CALL")] for c in condors], dtype=float)
@@ -498,6 +509,6 @@ def _years(legs: pd.DataFrame) -> FloatArray:
 
 
 def _frame_by_group(rows: dict[str, dict[str, object]], columns: Iterable[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(columns))
-    frame.index.name = "group"
-    return frame
+    names = list(columns)
+    index = pd.Index(list(rows), name="group", dtype=object)
+    return pd.DataFrame([[row.get(n) for n in names] for row in rows.values()], index, names)
