@@ -28,7 +28,6 @@ from rules_engine.logbook import inputs_hash, last_run, log_rows
 from rules_engine.models import (
     CellValue,
     Context,
-    HedgeLayer,
     Inputs,
     Issue,
     LoggedLayer,
@@ -57,7 +56,7 @@ from rules_engine.rules import DEFAULT_RULES, check_rules, evaluate_rules
 from rules_engine.runner import SignalOutcome, SizerOutcome, run_signals, run_sizer
 from rules_engine.settings import parse_grid, resolve_settings
 from rules_engine.steward import steady
-from rules_engine.summary import summarize
+from rules_engine.summary import PremiumBudget, summarize
 
 HEDGE_COLUMNS = (
     "Layer",
@@ -233,24 +232,17 @@ def _composite_frame(warning: Composite) -> pd.DataFrame:
     )
 
 
-def _budget_frame(
-    risk: RiskReport, settings: Mapping[str, Any], layers: tuple[HedgeLayer, ...]
-) -> pd.DataFrame:
+def _budget_frame(budget: PremiumBudget, notional: float) -> pd.DataFrame:
     """The premium budget in dollars: what it is, what the held hedges and the ACTIVE layers use,
     what is left, and the further premium that would reach every target."""
-    share = float(settings["hedge.premium_budget"])
-    budget = share * risk.credit_received
-    held = risk.hedge_premium_paid
-    used = sum(x.cost for x in layers if x.status == "ACTIVE" and x.held_group is None)
-    to_target = sum(x.cost_to_target or 0.0 for x in layers if x.held_group is None)
     rows: list[tuple[str, CellValue]] = [
-        ("Premium the SPX book took in ($)", risk.credit_received),
-        (f"Premium budget, {share:.0%} of it ($)", budget),
-        ("Option premium of the hedges held ($)", held),
-        ("Used by the ACTIVE layers ($)", used),
-        ("Left ($)", budget - held - used),
-        ("Further premium to reach every target ($)", to_target),
-        ("Futures and ETP notional held, not premium ($)", risk.hedge_notional),
+        ("Premium the SPX book took in ($)", budget.credit),
+        (f"Premium budget, {budget.share:.0%} of it ($)", budget.budget),
+        ("Option premium of the hedges held ($)", budget.held),
+        ("Used by the ACTIVE layers ($)", budget.used),
+        ("Left ($)", budget.left),
+        ("Further premium to reach every target ($)", budget.to_target),
+        ("Futures and ETP notional held, not premium ($)", notional),
     ]
     return pd.DataFrame(rows, columns=["Budget", "Amount ($)"])
 
@@ -513,15 +505,13 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
         weights_from(settings),
         [o.signal for o in outcomes if o.reading is None],
     )
-    triggers = evaluate_rules(
-        rules, outcomes, warning, risk, inputs.market, book_open_pnl(risk, opened)
-    )
+    pnl = book_open_pnl(risk, opened)
+    triggers = evaluate_rules(rules, outcomes, warning, risk, inputs.market, pnl)
     previous = last_run(inputs.log)
     ctx = dataclasses.replace(ctx, composite=warning, rules=triggers, previous=previous)
     sized = run_sizer(sizer_entry, ctx, readings, time_limit)
     changes: CellValue = None
     if not sized.error:
-        pnl = book_open_pnl(risk, opened)
         kept = steady(sized.layers, previous, triggers, pnl is not None and pnl < 0, settings)
         sized = dataclasses.replace(sized, layers=kept.layers)
         changes = "none: first recompute" if kept.since is None else len(kept.changes)
@@ -537,20 +527,20 @@ def recompute(inputs: Inputs, host: PluginHost, options: RunOptions | None = Non
     valuer.prime(table_scenarios(risk, vix_moves, spx_moves))
     grids = grid_tables(valuer, vix_moves, spx_moves)
     analogs = analog_table(valuer)
+    budget = PremiumBudget.of(
+        float(settings["hedge.premium_budget"]),
+        risk.credit_received,
+        risk.hedge_premium_paid,
+        sized.layers,
+    )
     summary: tuple[tuple[str, CellValue], ...] = ()
     if not sized.error:
-        budget = float(settings["hedge.premium_budget"]) * risk.credit_received
         summary = summarize(
-            sized.layers,
-            risk.primary,
-            risk.projected_loss(),
-            budget - risk.hedge_premium_paid,
-            analogs,
-            changes,
+            sized.layers, risk.primary, risk.projected_loss(), budget, analogs, changes
         )
     return Outputs(
         hedge=_hedge_frame(sized, risk.primary),
-        hedge_budget=_budget_frame(risk, settings, sized.layers),
+        hedge_budget=_budget_frame(budget, risk.hedge_notional),
         composite=_composite_frame(warning),
         signals=_signals_frame(outcomes),
         risk_structures=_structures_frame(risk, risk.scenarios),

@@ -168,8 +168,6 @@ class _Sheet:
         self.styles: list[StyleRun] = []
         self.charts: list[Chart] = []
         self.color_scales: list[CellRange] = []
-        #: 0-based row of each table's header, by title.
-        self.headers: dict[str, int] = {}
 
     def line(self, *values: CellValue, bold: bool = False) -> None:
         if bold and values:
@@ -186,7 +184,6 @@ class _Sheet:
         self.line(title, bold=True)
         columns = [str(c) for c in frame.columns]
         header = len(self.rows)
-        self.headers[title] = header
         self.line(*columns)
         kinds = [None if c in general else _format_for(c) for c in columns]
         start = len(self.rows)
@@ -315,7 +312,7 @@ def _log_sheet(log: Sequence[LoggedLayer]) -> SheetCells:
         "The steward rules compare each run with the last one here.",
         pd.DataFrame(rows, columns=list(LOG_COLUMNS)),
     )
-    return sheet.done(freeze=(4, 0), print_titles=_FIRST_HEADER)
+    return sheet.done(freeze=_BELOW_HEADER_ROW, print_titles=_FIRST_HEADER)
 
 
 def lay_out(outputs: Outputs) -> list[SheetCells]:
@@ -353,7 +350,7 @@ def lay_out(outputs: Outputs) -> list[SheetCells]:
         hedge,
         signals.done(freeze=_BELOW_FIRST_HEADER, print_titles=_FIRST_HEADER),
         _risk_sheet(outputs),
-        run.done(freeze=(_BELOW_FIRST_HEADER[0], 0)),
+        run.done(freeze=_BELOW_HEADER_ROW),
         log,
     ]
 
@@ -366,6 +363,8 @@ _HEDGE_TITLE = (
 _FIRST_HEADER = (3, 3)
 #: Frozen: the marker, title and header rows, and the first column (row labels).
 _BELOW_FIRST_HEADER = (4, 1)
+#: Frozen: the marker, title and header rows only (Run and Log have no row labels to keep).
+_BELOW_HEADER_ROW = (4, 0)
 #: On Hedge, also Layer, Status and Instrument stay in view.
 _HEDGE_FREEZE = (4, 3)
 #: Where the Hedge chart starts: column J, beside the answer (0-based column).

@@ -10,6 +10,7 @@ premium budget, the carry and what changed since the last recompute. Labels carr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -20,6 +21,39 @@ from rules_engine.risk.market import Scenario
 Line = tuple[str, CellValue]
 
 _HELD_ACTIONS = {"TAKE PROFIT": "Sell half of", "ROLL": "Close or roll"}
+#: What a layer buys without paying premium: a future is margined, ETP shares are capital.
+_NOT_PREMIUM = ("vix_future", "etp")
+
+
+@dataclass(frozen=True)
+class PremiumBudget:
+    """The premium budget in dollars, worked out once for the Hedge sheet's budget table and the
+    summary: `share` of the `credit` the SPX book took in, less the option premium of the hedges
+    `held` and of the ACTIVE layers (`used`; a layer's cost is its premium, 0 for futures and
+    ETP shares); `to_target` the further premium that would reach every target."""
+
+    share: float
+    credit: float
+    held: float
+    used: float
+    to_target: float
+
+    @classmethod
+    def of(
+        cls, share: float, credit: float, held: float, layers: Sequence[HedgeLayer]
+    ) -> PremiumBudget:
+        new = [x for x in layers if x.held_group is None]
+        used = sum(x.cost for x in new if x.status == "ACTIVE")
+        to_target = sum(x.cost_to_target or 0.0 for x in new)
+        return cls(share, credit, held, used, to_target)
+
+    @property
+    def budget(self) -> float:
+        return self.share * self.credit
+
+    @property
+    def left(self) -> float:
+        return self.budget - self.held - self.used
 
 
 def orders(layers: Sequence[HedgeLayer]) -> list[str]:
@@ -42,7 +76,7 @@ def _quantity(layer: HedgeLayer) -> str:
 
 
 def _paid(layer: HedgeLayer) -> str:
-    if layer.kind in ("vix_future", "etp"):
+    if layer.kind in _NOT_PREMIUM:
         return f"no premium; notional ${layer.notional:,.0f}"
     return f"${layer.cost:,.0f}"
 
@@ -51,20 +85,18 @@ def summarize(
     layers: Sequence[HedgeLayer],
     primary: Scenario,
     projected_loss: float,
-    budget: float,
+    budget: PremiumBudget,
     analogs: pd.DataFrame,
     changes: CellValue,
 ) -> tuple[Line, ...]:
-    """The summary lines. `budget` is the premium budget in dollars after the hedges held,
-    `analogs` the Risk sheet's analog table, `changes` what the Run sheet counts."""
+    """The summary lines. `analogs` is the Risk sheet's analog table, `changes` what the Run
+    sheet counts."""
     todo = orders(layers)
     lines: list[Line] = [(f"Order {n}", order) for n, order in enumerate(todo, start=1)]
     if not todo:
         lines.append(("Orders", "Nothing to buy or sell"))
-    active = [x for x in layers if x.status == "ACTIVE"]
     in_place = [x for x in layers if x.status not in ("STANDBY", "UNFUNDED")]
     triggered = [x for x in layers if x.status in ("ACTIVE", "UNFUNDED")]
-    spent = sum(x.cost for x in active if x.kind not in ("vix_future", "etp"))
     label = primary.label
     lines += [
         (f"Projected loss in {label} ($)", projected_loss),
@@ -79,9 +111,9 @@ def summarize(
         lines.append(worst)
     unfunded = [x for x in layers if x.status == "UNFUNDED"]
     lines += [
-        ("Premium budget ($)", budget),
-        ("Premium of these orders ($)", spent),
-        ("Budget left ($)", budget - spent),
+        ("Premium budget ($)", budget.budget - budget.held),
+        ("Premium of these orders ($)", budget.used),
+        ("Budget left ($)", budget.left),
         ("Carry per day, ordered and held ($)", sum(x.carry_per_day for x in in_place)),
     ]
     if unfunded:

@@ -10,7 +10,7 @@ import pytest
 
 from rules_engine.models import HedgeLayer
 from rules_engine.risk.market import Scenario
-from rules_engine.summary import orders, summarize
+from rules_engine.summary import PremiumBudget, orders, summarize
 
 SPIKE = Scenario(6)
 
@@ -65,7 +65,8 @@ def test_the_summary_by_hand() -> None:
             cost=0.0,
         ),
     ]
-    lines = dict(summarize(layers, SPIKE, 10_000.0, 2_500.0, ANALOGS, 1))
+    budget = PremiumBudget.of(0.25, 10_000.0, 0.0, layers)  # 25% of a $10,000 credit
+    lines = dict(summarize(layers, SPIKE, 10_000.0, budget, ANALOGS, 1))
     assert lines["Order 1"] == "Buy 30 x VIX Mar 2018 19 call at 0.55 limit ($1,650): layer 1"
     assert lines["Order 2"] == "Buy 10 x VIX Mar 2018 20 call at 0.55 limit ($550): layer 2"
     assert lines["Projected loss in VIX +6 ($)"] == 10_000.0
@@ -86,7 +87,9 @@ def test_the_summary_by_hand() -> None:
 
 
 def test_nothing_to_do_is_said_and_a_future_is_no_premium() -> None:
-    assert dict(summarize([layer(1, "STANDBY", 10)], SPIKE, 0.0, 100.0, ANALOGS, 0))["Orders"] == (
+    standby = [layer(1, "STANDBY", 10)]
+    budget = PremiumBudget.of(0.25, 400.0, 0.0, standby)
+    assert dict(summarize(standby, SPIKE, 0.0, budget, ANALOGS, 0))["Orders"] == (
         "Nothing to buy or sell"
     )
     future = layer(
@@ -96,6 +99,7 @@ def test_nothing_to_do_is_said_and_a_future_is_no_premium() -> None:
     assert orders([future]) == [
         "Buy 2 x VIX Mar 2018 future at 14.05 limit (no premium; notional $28,100): layer 1"
     ]
-    lines = dict(summarize([future], SPIKE, 1_000.0, 100.0, ANALOGS.iloc[:0], 0))
+    budget = PremiumBudget.of(0.25, 400.0, 0.0, [future])
+    lines = dict(summarize([future], SPIKE, 1_000.0, budget, ANALOGS.iloc[:0], 0))
     assert lines["Premium of these orders ($)"] == 0.0
     assert not any(label.startswith("Covered in the worst") for label in lines)
